@@ -1,0 +1,190 @@
+/**
+ * LabHub configuration: one zod schema with defaults, loaded from a JSON file, the environment and
+ * the command line (argv > env > file > defaults), validated once and frozen.
+ * An invalid config is reported with every problem and its path (exit code 2 in main.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const ip = z.string().min(1);
+const linuxName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user or group name');
+
+const defaultDataDir = process.getuid?.() === 0 ? '/var/lib/labhub' : join(homedir(), '.local/share/labhub');
+
+export const configSchema = z
+  .object({
+    /** Public address and port of the proxy (what students open). */
+    ip: ip.default('0.0.0.0'),
+    port: port.default(8000),
+    hub: z
+      .object({
+        /** Where the hub listens; only the proxy and single-user servers talk to it. */
+        ip: ip.default('127.0.0.1'),
+        port: port.default(8081),
+        /** URL single-user servers use for the hub API; derived from ip/port when empty. */
+        connectUrl: z.string().default(''),
+      })
+      .strict()
+      .prefault({}),
+    proxy: z
+      .object({
+        /** Control API of the proxy: loopback only, token-protected. */
+        apiIp: ip.default('127.0.0.1'),
+        apiPort: port.default(8001),
+      })
+      .strict()
+      .prefault({}),
+    /** State (lowdb file, proxy routes, secrets). */
+    dataDir: z.string().min(1).default(defaultDataDir),
+    /** Hub, proxy and per-user server logs; empty = `<dataDir>/logs`. */
+    logDir: z.string().default(''),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    auth: z
+      .object({
+        pamService: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('login'),
+        /** When non-empty, only members of one of these groups may log in. */
+        allowedGroups: z.array(linuxName).default([]),
+        adminUsers: z.array(linuxName).default([]),
+        adminGroups: z.array(linuxName).default([]),
+        /** Accounts below this uid are system accounts and never log in. */
+        minUid: z.number().int().min(1).default(1000),
+        /** Failed logins per user name before it is locked out. */
+        maxFailuresPerUser: z.number().int().min(1).default(5),
+        /** Failed logins per client address before the address is locked out. */
+        maxFailuresPerAddress: z.number().int().min(1).default(20),
+        /** Failures older than this are forgotten. */
+        failureWindowSeconds: z.number().int().min(1).default(900),
+        lockoutSeconds: z.number().int().min(1).default(300),
+      })
+      .strict()
+      .prefault({}),
+    cookie: z
+      .object({
+        maxAgeDays: z.number().min(0.001).default(14),
+        /** `auto`: Secure when the request came over https (X-Forwarded-Proto from the proxy). */
+        secure: z.enum(['auto', 'always', 'never']).default('auto'),
+      })
+      .strict()
+      .prefault({}),
+    spawner: z
+      .object({
+        kind: z.enum(['local']).default('local'),
+        /** argv of the single-user server; no shell is involved. */
+        cmd: z.array(z.string().min(1)).min(1).default(['jupyterhub-singleuser']),
+        args: z.array(z.string()).default([]),
+        /** Extra environment for every server; applied last (may override the JUPYTERHUB_* set). */
+        environment: z.record(z.string(), z.string()).default({
+          JUPYTERHUB_SINGLEUSER_APP: 'notebook.notebookapp.NotebookApp',
+        }),
+        /** PATH given to servers: never the hub's own. */
+        path: z.string().default('/usr/local/bin:/usr/bin:/bin'),
+        defaultUrl: z.string().default(''),
+        /** Seconds a spawn may take until the server answers HTTP. */
+        startTimeoutSeconds: z.number().min(1).default(60),
+        /** Seconds between SIGINT, SIGTERM and SIGKILL when stopping. */
+        stopGraceSeconds: z.number().min(0.1).default(10),
+        /** Stop every running server when the hub shuts down (default: leave them running). */
+        stopOnShutdown: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Raised for any config problem; `problems` holds one `path: message` line each. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration (${source}):\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Options that may come from the command line (flags of `labhub serve|hub|proxy`). */
+export interface ConfigArgv {
+  config?: string;
+  ip?: string;
+  port?: number;
+  dataDir?: string;
+}
+
+/** Validates a plain object (already merged) and returns the frozen config. */
+export function parseConfig(input: unknown, source = 'config'): Readonly<Config> {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = issue.path.length ? issue.path.join('.') : '(top level)';
+      return `${path}: ${issue.message}`;
+    });
+    throw new ConfigError(source, problems);
+  }
+  const cfg = result.data;
+  if (!cfg.logDir) cfg.logDir = join(cfg.dataDir, 'logs');
+  return deepFreeze(cfg);
+}
+
+/**
+ * Loads the config: defaults < file < env (LABHUB_CONFIG, LABHUB_IP, LABHUB_PORT, LABHUB_DATA_DIR)
+ * < argv. A missing file named explicitly is an error; the default path may be absent.
+ */
+export function loadConfig(argv: ConfigArgv = {}, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const file = argv.config ?? env.LABHUB_CONFIG;
+  let raw: Record<string, unknown> = {};
+  if (file) raw = readConfigFile(file);
+  const merged: Record<string, unknown> = { ...raw };
+  const problems: string[] = [];
+  const envPort = env.LABHUB_PORT;
+  if (env.LABHUB_IP) merged.ip = env.LABHUB_IP;
+  if (envPort !== undefined && envPort !== '') {
+    if (!/^\d+$/.test(envPort)) problems.push(`LABHUB_PORT: expected a port number, got "${envPort}"`);
+    else merged.port = Number(envPort);
+  }
+  if (env.LABHUB_DATA_DIR) merged.dataDir = env.LABHUB_DATA_DIR;
+  if (argv.ip !== undefined) merged.ip = argv.ip;
+  if (argv.port !== undefined) merged.port = argv.port;
+  if (argv.dataDir !== undefined) merged.dataDir = argv.dataDir;
+  if (problems.length) throw new ConfigError('environment', problems);
+  return parseConfig(merged, file ?? 'defaults');
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, [`not valid JSON: ${(err as Error).message}`]);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigError(file, ['(top level): expected a JSON object']);
+  }
+  return data as Record<string, unknown>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The URL single-user servers use to reach the hub API (no trailing slash). */
+export function hubApiUrl(cfg: Config): string {
+  if (cfg.hub.connectUrl) return cfg.hub.connectUrl.replace(/\/+$/, '') + '/hub/api';
+  const host = cfg.hub.ip === '0.0.0.0' ? '127.0.0.1' : cfg.hub.ip;
+  return `http://${host}:${cfg.hub.port}/hub/api`;
+}

@@ -1,0 +1,100 @@
+/** The shape of LabHub's persistent state (one lowdb JSON file). Secrets are stored only as hashes. */
+
+export const STATE_SCHEMA_VERSION = 1;
+
+export interface UserRecord {
+  name: string;
+  created: string;
+  lastActivity: string | null;
+  /** From config at the last login (admin users/groups); kept for the API. */
+  admin: boolean;
+}
+
+export type ServerStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface ServerRecord {
+  user: string;
+  /** '' is the default server. */
+  name: string;
+  status: ServerStatus;
+  spawner: string;
+  /** Spawner-specific data for re-adoption (pid, start time, port, …). */
+  state: Record<string, unknown>;
+  /** Where the proxy sends `/user/<name>/`: scheme, host and port only. */
+  target: string | null;
+  started: string | null;
+  lastActivity: string | null;
+  stoppedAt: string | null;
+  /** Why the server is not running, shown to the student on their next visit. */
+  stopReason: string | null;
+  tokenId: string | null;
+}
+
+export interface TokenRecord {
+  id: string;
+  /** First 4 characters of the token, to find candidates. */
+  prefix: string;
+  /** `sha512:<rounds>:<salt>:<hex>` as JupyterHub stores it. */
+  hash: string;
+  user: string;
+  kind: 'api_token' | 'server' | 'oauth';
+  clientId: string;
+  sessionId: string | null;
+  scopes: string[];
+  note: string;
+  created: string;
+  lastActivity: string | null;
+  expiresAt: string | null;
+}
+
+export interface OAuthClientRecord {
+  id: string;
+  secretHash: string;
+  redirectUri: string;
+  description: string;
+  user: string;
+  server: string;
+  allowedScopes: string[];
+}
+
+export interface SessionRecord {
+  user: string;
+  /** Value of the `jupyterhub-session-id` cookie this login set (ties OAuth tokens to it). */
+  sessionId: string;
+  csrf: string;
+  created: string;
+  expiresAt: string;
+  address: string;
+}
+
+export interface FailureRecord {
+  count: number;
+  first: string;
+  last: string;
+  lockedUntil: string | null;
+}
+
+export interface State {
+  schemaVersion: number;
+  users: Record<string, UserRecord>;
+  servers: Record<string, ServerRecord>;
+  tokens: Record<string, TokenRecord>;
+  nextTokenId: number;
+  oauthClients: Record<string, OAuthClientRecord>;
+  /** Keyed by SHA-256 of the login cookie value. */
+  sessions: Record<string, SessionRecord>;
+  loginFailures: { users: Record<string, FailureRecord>; addresses: Record<string, FailureRecord> };
+}
+
+export function emptyState(): State {
+  return {
+    schemaVersion: STATE_SCHEMA_VERSION,
+    users: {},
+    servers: {},
+    tokens: {},
+    nextTokenId: 1,
+    oauthClients: {},
+    sessions: {},
+    loginFailures: { users: {}, addresses: {} },
+  };
+}
