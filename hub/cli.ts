@@ -1,0 +1,208 @@
+/**
+ * The `labhub` command: `serve` (proxy + hub, the single-command default), `hub`, `proxy`.
+ * Exit codes: 0 ok, 1 runtime failure, 2 invalid usage or configuration.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config, type ConfigArgv } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { StateDamagedError } from './store/durable-file.js';
+
+export const USAGE = `Usage: labhub <command> [options]
+
+Commands:
+  serve     run the proxy (if it is not already running) and the hub: the single-command default
+  hub       run only the hub (expects a running proxy: see "labhub proxy")
+  proxy     run only the proxy (public port; control API on 127.0.0.1)
+
+Options:
+  --config FILE     JSON config file (default: $LABHUB_CONFIG, else built-in defaults)
+  --ip ADDR         public address of the proxy (default 0.0.0.0)
+  --port N          public port of the proxy (default 8000)
+  --data-dir DIR    state directory (default /var/lib/labhub as root)
+  --keep-proxy      serve: leave the proxy running when the hub stops
+  -h, --help        show this help
+  -v, --version     show the version
+
+Students open http://<this server>:<port>/ and log in with their Linux password.
+See README.md for the configuration reference.`;
+
+const VERSION = '0.1.0';
+
+interface ParsedArgs {
+  command: string | undefined;
+  configArgv: ConfigArgv;
+  keepProxy: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+export function parseCliArgs(argv: string[]): ParsedArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      ip: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'keep-proxy': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  const configArgv: ConfigArgv = {};
+  if (values.config) configArgv.config = values.config;
+  if (values.ip) configArgv.ip = values.ip;
+  if (values['data-dir']) configArgv.dataDir = values['data-dir'];
+  if (values.port !== undefined) {
+    if (!/^\d+$/.test(values.port)) throw new ConfigError('command line', [`--port: expected a port number, got "${values.port}"`]);
+    configArgv.port = Number(values.port);
+  }
+  if (positionals.length > 1) throw new ConfigError('command line', [`unexpected argument "${positionals[1]}"`]);
+  return { command: positionals[0], configArgv, keepProxy: !!values['keep-proxy'], help: !!values.help, version: !!values.version };
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  let args: ParsedArgs;
+  let config: Readonly<Config>;
+  try {
+    args = parseCliArgs(argv);
+    if (args.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (args.version) {
+      process.stdout.write(`labhub ${VERSION}\n`);
+      return 0;
+    }
+    if (!args.command || !['serve', 'hub', 'proxy'].includes(args.command)) {
+      process.stderr.write(`${args.command ? `labhub: unknown command "${args.command}"\n\n` : ''}${USAGE}\n`);
+      return 2;
+    }
+    config = loadConfig(args.configArgv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`labhub: ${err.message}\n`);
+      return 2;
+    }
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`labhub: ${(err as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  process.umask(0o022);
+  const name = args.command === 'proxy' ? 'proxy' : 'hub';
+  const log = createLogger({ name, level: config.logLevel, logDir: config.logDir });
+  log.info({ config: args.configArgv.config ?? process.env.LABHUB_CONFIG ?? '(defaults)', summary: redactedSummary(config) }, `labhub ${args.command} starting`);
+  try {
+    if (args.command === 'proxy') return await runProxyCommand(config, log);
+    return await runHubCommand(config, log, args);
+  } catch (err) {
+    if (err instanceof StateDamagedError) {
+      log.fatal(err.message);
+      process.stderr.write(`labhub: ${err.message}\n`);
+      return 1;
+    }
+    log.fatal({ err }, 'labhub failed');
+    process.stderr.write(`labhub: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function redactedSummary(c: Readonly<Config>) {
+  return {
+    public: `${c.ip}:${c.port}`,
+    hub: `${c.hub.ip}:${c.hub.port}`,
+    proxyApi: `${c.proxy.apiIp}:${c.proxy.apiPort}`,
+    dataDir: c.dataDir,
+    logDir: c.logDir,
+    pamService: c.auth.pamService,
+    allowedGroups: c.auth.allowedGroups,
+    adminUsers: c.auth.adminUsers,
+    adminGroups: c.auth.adminGroups,
+    spawner: { kind: c.spawner.kind, cmd: c.spawner.cmd },
+  };
+}
+
+async function runProxyCommand(config: Readonly<Config>, log: Logger): Promise<number> {
+  const { runProxy } = await import('./proxy/run.js');
+  const proxy = await runProxy(config, log);
+  const sig = await waitForSignal();
+  log.info({ signal: sig }, 'proxy stopping');
+  await proxy.close();
+  return 0;
+}
+
+async function runHubCommand(config: Readonly<Config>, log: Logger, args: ParsedArgs): Promise<number> {
+  let startedProxy: number | null = null;
+  if (args.command === 'serve') startedProxy = await ensureProxy(config, log, args.configArgv);
+  const { createHub } = await import('./server.js');
+  const hub = await createHub(config, { logger: log });
+  await hub.listen();
+  const sig = await waitForSignal();
+  log.info({ signal: sig }, 'hub stopping');
+  await hub.close();
+  if (startedProxy && !args.keepProxy) {
+    try {
+      process.kill(startedProxy, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  return 0;
+}
+
+/**
+ * Reuses a live proxy for this data dir, or starts `labhub proxy` as a detached process (own
+ * session) so that it outlives a hub crash or restart. Returns the pid of a proxy it started.
+ */
+async function ensureProxy(config: Readonly<Config>, log: Logger, configArgv: ConfigArgv): Promise<number | null> {
+  const { readProxyInfo, isProxyAlive } = await import('./proxy/client.js');
+  const { loadOrCreateProxyToken } = await import('./proxy/secret.js');
+  const token = loadOrCreateProxyToken(config.dataDir);
+  const existing = readProxyInfo(config.dataDir);
+  if (existing && (await isProxyAlive(existing, token))) {
+    log.info({ pid: existing.pid, publicUrl: existing.publicUrl }, 'using the proxy that is already running');
+    return null;
+  }
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const argv = [main, 'proxy'];
+  if (configArgv.config) argv.push('--config', configArgv.config);
+  if (configArgv.ip) argv.push('--ip', configArgv.ip);
+  if (configArgv.port !== undefined) argv.push('--port', String(configArgv.port));
+  if (configArgv.dataDir) argv.push('--data-dir', configArgv.dataDir);
+  mkdirSync(config.logDir, { recursive: true, mode: 0o750 });
+  const out = openSync(join(config.logDir, 'proxy.out'), 'a', 0o600);
+  const child = spawn(process.execPath, argv, { detached: true, stdio: ['ignore', out, out], env: process.env });
+  closeSync(out);
+  child.unref();
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the proxy exited at start (code ${child.exitCode}); see ${join(config.logDir, 'proxy.out')}`);
+    const info = readProxyInfo(config.dataDir);
+    if (info && info.pid === child.pid && (await isProxyAlive(info, token))) {
+      log.info({ pid: child.pid, publicUrl: info.publicUrl }, 'proxy started');
+      return child.pid!;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the proxy did not start within 15 s; see ${join(config.logDir, 'proxy.out')}`);
+}

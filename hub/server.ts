@@ -1,0 +1,166 @@
+/**
+ * createHub: the composition root. Builds logger → store → authenticator → spawner → proxy client
+ * → server manager → OAuth provider, API and pages → HTTP server, with plain constructors, and
+ * returns `{ listen, close, address }`. Tests pass their own seams through `deps`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { apiRouter } from './api/router.js';
+import { JUPYTERHUB_VERSION } from './api/models.js';
+import { lookupAccount, type Account } from './auth/accounts.js';
+import { LoginLimiter } from './auth/login-limiter.js';
+import { LoginService } from './auth/login.js';
+import { PamAuthenticator, type Authenticator } from './auth/pam.js';
+import { SessionManager } from './auth/sessions.js';
+import type { Config } from './config.js';
+import { HubError } from './errors.js';
+import { errorHandler } from './http/error-handler.js';
+import { IdentityResolver } from './http/identity.js';
+import { createLogger, type Logger } from './log.js';
+import { OAuthProvider } from './oauth/provider.js';
+import { pagesRouter } from './pages/router.js';
+import { HttpProxyClient, readProxyInfo } from './proxy/client.js';
+import { loadOrCreateProxyToken } from './proxy/secret.js';
+import type { ProxyClient } from './proxy/types.js';
+import { ServerManager } from './servers/manager.js';
+import { LocalSpawner } from './spawner/local.js';
+import type { Spawner } from './spawner/types.js';
+import { Store } from './store/store.js';
+import { TokenStore } from './tokens/token-store.js';
+
+export interface HubDeps {
+  logger?: Logger;
+  authenticator?: Authenticator;
+  spawner?: Spawner;
+  proxy?: ProxyClient;
+  lookup?: (name: string) => Promise<Account | null>;
+  watchIntervalMs?: number;
+}
+
+export interface Hub {
+  listen(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  address(): AddressInfo;
+  readonly store: Store;
+  readonly servers: ServerManager;
+}
+
+/** The proxy's control API: from config, or from the `proxy.json` a running proxy wrote. */
+export function proxyApiUrl(config: Readonly<Config>): string {
+  if (config.proxy.apiPort !== 0) return `http://${config.proxy.apiIp}:${config.proxy.apiPort}`;
+  const info = readProxyInfo(config.dataDir);
+  if (!info) {
+    throw new Error(`no proxy is running for ${config.dataDir} (no proxy.json); start it with "labhub proxy" or use "labhub serve"`);
+  }
+  return info.apiUrl;
+}
+
+export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): Promise<Hub> {
+  const log = deps.logger ?? createLogger({ name: 'hub', level: config.logLevel, logDir: config.logDir });
+  const store = await Store.open(config.dataDir);
+  const tokens = new TokenStore(store);
+  tokens.pruneExpired();
+  const sessions = new SessionManager(store, config.cookie.maxAgeDays * 86_400_000);
+  const limiter = new LoginLimiter(store, config.auth);
+  const authenticator = deps.authenticator ?? new PamAuthenticator(config.auth.pamService);
+  const lookup = deps.lookup ?? lookupAccount;
+  const login = new LoginService(store, authenticator, limiter, config.auth, log, lookup);
+  const identity = new IdentityResolver(store, sessions, tokens);
+  const spawner =
+    deps.spawner ??
+    new LocalSpawner({
+      logDir: config.logDir,
+      cmd: [...config.spawner.cmd],
+      args: [...config.spawner.args],
+      environment: { ...config.spawner.environment },
+      path: config.spawner.path,
+      stopGraceSeconds: config.spawner.stopGraceSeconds,
+      logger: log.child({ component: 'spawner' }),
+    });
+  const proxy = deps.proxy ?? new HttpProxyClient({ apiUrl: proxyApiUrl(config), token: loadOrCreateProxyToken(config.dataDir) });
+
+  let server: Server | null = null;
+  let bound: AddressInfo | null = null;
+  const hubHost = () => (config.hub.ip === '0.0.0.0' || config.hub.ip === '::' ? '127.0.0.1' : config.hub.ip);
+  const hubTarget = () => `http://${hubHost()}:${bound!.port}`;
+  const hubApiUrl = () => (config.hub.connectUrl ? `${config.hub.connectUrl.replace(/\/+$/, '')}/hub/api` : `${hubTarget()}/hub/api`);
+
+  const servers = new ServerManager({
+    config,
+    store,
+    tokens,
+    spawner,
+    proxy,
+    log,
+    hubApiUrl,
+    hubTarget,
+    lookup,
+    watchIntervalMs: deps.watchIntervalMs,
+  });
+  const oauth = new OAuthProvider({ store, tokens, identity, log, tokenLifetimeSeconds: Math.round(config.cookie.maxAgeDays * 86400) });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use((req, res, next) => {
+    res.setHeader('X-JupyterHub-Version', JUPYTERHUB_VERSION);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    if (log.isLevelEnabled('debug')) {
+      const t0 = process.hrtime.bigint();
+      res.on('finish', () =>
+        log.debug({ method: req.method, url: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'request'),
+      );
+    }
+    next();
+  });
+  app.use(oauth.router());
+  app.use(apiRouter({ store, identity, servers, log }));
+  app.use(pagesRouter({ config, store, identity, sessions, login, tokens, servers, log }));
+  app.use(() => {
+    throw new HubError('HUB_ERR_NOT_FOUND');
+  });
+  app.use(errorHandler(log, identity));
+
+  return {
+    store,
+    servers,
+    address() {
+      if (!bound) throw new Error('hub is not listening');
+      return bound;
+    },
+    async listen() {
+      server = createServer({ keepAliveTimeout: 30_000 }, app);
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.hub.port, config.hub.ip, () => resolve());
+      });
+      bound = server.address() as AddressInfo;
+      log.info({ address: `${bound.address}:${bound.port}`, dataDir: config.dataDir }, 'hub listening');
+      await servers.reconcile();
+      servers.startWatching();
+      return bound;
+    },
+    async close() {
+      await servers.close(config.spawner.stopOnShutdown);
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => s.closeAllConnections(), 3000);
+          force.unref();
+          s.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          s.closeIdleConnections();
+        });
+      }
+      oauth.close();
+      await spawner.close();
+      await store.close();
+      log.info('hub stopped');
+    },
+  };
+}
