@@ -1,0 +1,265 @@
+/**
+ * The local system-user spawner: each single-user server is a process running as the student's
+ * own Linux user (uid, gid and supplementary groups), in the home directory, with an environment
+ * built from scratch, in a session of its own so hub restarts and signals to the hub's process
+ * group leave it alone, logging to `<logDir>/users/<name>.log`.
+ *
+ * Like JupyterHub's LocalProcessSpawner (https://jupyterhub.readthedocs.io/en/stable/reference/api/spawner.html#localprocessspawner),
+ * but the user switch is done by util-linux `setpriv` rather than by Node's `spawn({uid, gid})`:
+ * libuv calls setgroups(0) there, which would drop the supplementary groups. setpriv execs the
+ * server, so the pid we record is the server's own.
+ *
+ * The server inherits the hub's umask (the hub runs with 022, so students' new files are 0644 and
+ * directories 0755 unless their own shell config says otherwise; homes themselves keep their mode).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { isValidUserName, type Account } from '../auth/accounts.js';
+import { HubError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { PortPicker } from './free-port.js';
+import { liveness, readProcStat, type ProcessIdentity } from './proc.js';
+import { buildServerEnv, findExecutable } from './server-env.js';
+import { stopProcessTree } from './stop-process.js';
+import type { PollResult, Spawner, StartOptions, StartedServer } from './types.js';
+import { openUserLog, tailLines, userLogPath } from './user-log.js';
+
+export interface LocalSpawnerOptions {
+  /** Per-user logs go to `<logDir>/users/<name>.log`. */
+  logDir: string;
+  cmd: string[];
+  args: string[];
+  environment: Record<string, string>;
+  /** PATH given to servers (never the hub's). */
+  path: string;
+  stopGraceSeconds: number;
+  logger: Logger;
+  /** Seconds between SIGTERM and SIGKILL (JupyterHub: 5). */
+  termGraceSeconds?: number;
+  /** Where LANG/LC_ALL are read from; defaults to process.env. */
+  parentEnv?: NodeJS.ProcessEnv;
+  /** The setpriv binary; defaults to the first of /usr/bin/setpriv, /bin/setpriv. */
+  setpriv?: string;
+}
+
+/** What `start` records and `poll`/`stop` need, also after a hub restart. */
+export interface LocalServerState {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: tells the server apart from a later process with the same pid. */
+  startTime: number;
+  port: number;
+  logFile: string;
+}
+
+interface ExitInfo {
+  startTime: number;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const LOG_LINES_IN_REASON = 10;
+/** Starts the line written to the user's log before each launch. */
+const LOG_HEADER_PREFIX = '[labhub] ';
+/** How long poll waits for Node to reap a child it saw as a zombie, to report its exit status. */
+const REAP_WAIT_MS = 2_000;
+const MAX_REMEMBERED_EXITS = 1_000;
+
+/** Reads a state object recorded by `start`; null when it is not one. */
+export function parseLocalState(state: Record<string, unknown>): LocalServerState | null {
+  const { pid, startTime, port, logFile } = state;
+  const int = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+  if (!int(pid) || pid <= 1 || !int(startTime) || startTime < 0) return null;
+  return { pid, startTime, port: int(port) ? port : 0, logFile: typeof logFile === 'string' ? logFile : '' };
+}
+
+function spawnFailed(message: string, cause?: unknown): HubError {
+  return new HubError('HUB_ERR_SPAWN_FAILED', message, cause ? { cause } : undefined);
+}
+
+function checkAccount(account: Account): void {
+  if (!isValidUserName(account.name)) throw spawnFailed(`Invalid user name ${JSON.stringify(account.name)}`);
+  const id = (v: number) => Number.isSafeInteger(v) && v >= 1;
+  if (!id(account.uid) || !id(account.gid)) {
+    throw spawnFailed(`Refusing to start a server for ${account.name}: uid ${account.uid} / gid ${account.gid} is root or invalid`);
+  }
+}
+
+async function checkHome(account: Account): Promise<void> {
+  const stat = await fs.stat(account.home).catch(() => null);
+  if (!account.home || !stat?.isDirectory()) {
+    throw spawnFailed(`Home directory ${account.home || '(none)'} of user ${account.name} does not exist`);
+  }
+}
+
+async function findSetpriv(explicit: string | undefined): Promise<string> {
+  for (const file of explicit ? [explicit] : ['/usr/bin/setpriv', '/bin/setpriv']) {
+    if (await fs.access(file, fs.constants.X_OK).then(() => true, () => false)) return file;
+  }
+  throw spawnFailed('setpriv (util-linux) is not installed; the local spawner needs it to switch to the user');
+}
+
+function describeExit(pid: number, exit: ExitInfo | undefined): string {
+  if (!exit) return `Server process ${pid} is no longer running (exit status unknown: it was not started by this hub process)`;
+  if (exit.signal) return `Server process ${pid} was killed by signal ${exit.signal}`;
+  return `Server process ${pid} exited with code ${exit.exitCode}`;
+}
+
+/** The lines after the last start header: earlier runs' output does not explain this one. */
+function currentRun(lines: string[]): string[] {
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i]?.startsWith(LOG_HEADER_PREFIX)) return lines.slice(i + 1);
+  return lines;
+}
+
+function withLog(reason: string, tail: string[]): string {
+  return tail.length ? `${reason}. Last lines of the log:\n${tail.join('\n')}` : `${reason} (nothing in the log)`;
+}
+
+export class LocalSpawner implements Spawner {
+  readonly kind = 'local';
+  private readonly children = new Map<number, ChildProcess>();
+  private readonly exits = new Map<number, ExitInfo>();
+  /** Start times of live children, so an exit record can be matched to the state it belongs to. */
+  private readonly startTimes = new Map<number, number>();
+  private readonly stopping = new Map<number, Promise<void>>();
+  private readonly ports = new PortPicker();
+  private closed = false;
+
+  constructor(private readonly opts: LocalSpawnerOptions) {}
+
+  async start({ account, env: hubEnv, prefix, onProgress }: StartOptions): Promise<StartedServer> {
+    if (this.closed) throw spawnFailed('The spawner is closed');
+    checkAccount(account);
+    if (process.getuid?.() !== 0) throw spawnFailed('The hub must run as root to start servers as other users');
+    await checkHome(account);
+    const setpriv = await findSetpriv(this.opts.setpriv);
+    const port = await this.ports.pick();
+    const env = buildServerEnv({
+      account,
+      hubEnv,
+      serviceUrl: `http://127.0.0.1:${port}${prefix}`,
+      path: this.opts.path,
+      environment: this.opts.environment,
+      parentEnv: this.opts.parentEnv ?? process.env,
+    });
+    const [command, ...cmdArgs] = this.opts.cmd;
+    if (!command) throw spawnFailed('No server command configured (spawner.cmd is empty)');
+    const executable = await findExecutable(command, env.PATH ?? this.opts.path, account);
+    const argv = [executable, ...cmdArgs, ...this.opts.args];
+
+    onProgress({ progress: 20, message: 'Starting your server process' });
+    const log = this.opts.logger.child({ user: account.name });
+    const header = `${LOG_HEADER_PREFIX}${new Date().toISOString()} starting server for ${account.name} on 127.0.0.1:${port}: ${argv.join(' ')}`;
+    const { file, path: logFile } = await openUserLog(this.opts.logDir, account.name, header);
+    let child: ChildProcess;
+    try {
+      child = spawn(
+        setpriv,
+        ['--reuid', String(account.uid), '--regid', String(account.gid), '--init-groups', '--', ...argv],
+        { cwd: account.home, env, detached: true, stdio: ['ignore', file.fd, file.fd] },
+      );
+      const launched = new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+      if (child.pid !== undefined) this.watch(child, child.pid, log);
+      await launched;
+    } catch (err) {
+      throw spawnFailed(`Could not start the server process: ${(err as Error).message}`, err);
+    } finally {
+      await file.close();
+    }
+    const pid = child.pid as number;
+    child.unref();
+
+    const stat = await readProcStat(pid);
+    if (!stat || stat.state === 'Z' || child.exitCode !== null || child.signalCode !== null) {
+      // it ended before we could record it: fail the start with the reason poll would give
+      await this.reaped(child);
+      const tail = currentRun(await tailLines(logFile, LOG_LINES_IN_REASON));
+      throw spawnFailed(withLog(describeExit(pid, this.exits.get(pid)), tail));
+    }
+    this.startTimes.set(pid, stat.startTime);
+    this.children.set(pid, child);
+    log.info({ pid, port, logFile }, 'server process started');
+    onProgress({ progress: 40, message: `Server process started (pid ${pid}); waiting for it to answer` });
+    const state: LocalServerState = { pid, startTime: stat.startTime, port, logFile };
+    return { target: `http://127.0.0.1:${port}`, state: { ...state } };
+  }
+
+  /** Records how a child of this process ended; Node reaps it (waitpid) before emitting 'exit'. */
+  private watch(child: ChildProcess, pid: number, log: Logger): void {
+    child.once('exit', (exitCode, signal) => {
+      // -1: it ended before start() recorded it, and start() failed with this exit
+      const startTime = this.startTimes.get(pid) ?? -1;
+      this.startTimes.delete(pid);
+      this.children.delete(pid);
+      this.exits.set(pid, { startTime, exitCode, signal });
+      if (this.exits.size > MAX_REMEMBERED_EXITS) this.exits.delete(this.exits.keys().next().value as number);
+      log.info({ pid, exitCode, signal }, 'server process exited');
+    });
+  }
+
+  /** Resolves once Node has reaped the child (its exit is recorded), or after REAP_WAIT_MS. */
+  private reaped(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, REAP_WAIT_MS);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async poll(user: string, state: Record<string, unknown>): Promise<PollResult> {
+    const id = parseLocalState(state);
+    if (!id) return { running: false, exitCode: null, signal: null, reason: 'No server process is recorded' };
+    let status = await liveness(id);
+    if (status === 'running') return { running: true };
+    const child = this.children.get(id.pid);
+    if (child && status === 'zombie') {
+      await this.reaped(child);
+      status = await liveness(id);
+    }
+    const exit = this.exits.get(id.pid);
+    const known = exit && exit.startTime === id.startTime ? exit : undefined;
+    const reason = status === 'reused' && !known
+      ? `Server process ${id.pid} is no longer running (its pid now belongs to another process)`
+      : describeExit(id.pid, known);
+    const tail = currentRun(await this.logTail(user, LOG_LINES_IN_REASON).catch(() => []));
+    return { running: false, exitCode: known?.exitCode ?? null, signal: known?.signal ?? null, reason: withLog(reason, tail) };
+  }
+
+  async stop(user: string, state: Record<string, unknown>): Promise<void> {
+    const id: ProcessIdentity | null = parseLocalState(state);
+    if (!id) return;
+    const running = this.stopping.get(id.pid);
+    if (running) return running;
+    const log = this.opts.logger.child({ user });
+    const grace = this.opts.stopGraceSeconds * 1000;
+    const term = (this.opts.termGraceSeconds ?? 5) * 1000;
+    const done = stopProcessTree(id, { interruptGraceMs: grace, terminateGraceMs: term, killGraceMs: 5_000 }, log)
+      .catch((err: Error) => {
+        throw new HubError('HUB_ERR_INTERNAL', `Could not stop the server of ${user}: ${err.message}`, { cause: err });
+      })
+      .finally(() => this.stopping.delete(id.pid));
+    this.stopping.set(id.pid, done);
+    return done;
+  }
+
+  async logTail(user: string, lines = 20): Promise<string[]> {
+    if (!isValidUserName(user)) throw new HubError('HUB_ERR_INVALID_NAME');
+    return tailLines(userLogPath(this.opts.logDir, user), lines);
+  }
+
+  /**
+   * Forgets children and exit records; the servers keep running (they are detached and unref'd,
+   * and Node still reaps any that exit). A stop already under way finishes on its own.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.children.clear();
+    this.startTimes.clear();
+    this.exits.clear();
+  }
+}
