@@ -139,7 +139,7 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
       });
       bound = server.address() as AddressInfo;
       log.info({ address: `${bound.address}:${bound.port}`, dataDir: config.dataDir }, 'hub listening');
-      await servers.reconcile();
+      await reconcileWithRetry(servers, log);
       servers.startWatching();
       return bound;
     },
@@ -163,4 +163,22 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
       log.info('hub stopped');
     },
   };
+}
+
+/**
+ * Reconciles at start; while the proxy's control API is not reachable yet (it is starting, or
+ * restarting under systemd) the hub keeps answering its own pages and retries for up to a minute.
+ */
+async function reconcileWithRetry(servers: ServerManager, log: Logger): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await servers.reconcile();
+      return;
+    } catch (err) {
+      if (!(err instanceof HubError) || err.code !== 'HUB_ERR_PROXY' || Date.now() > deadline) throw err;
+      log.warn({ attempt, reason: err.message }, 'proxy not reachable yet; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(250 * attempt, 2000)));
+    }
+  }
 }

@@ -83,7 +83,8 @@ export function shadowStatus(line: string | null, now: Date): { locked: boolean;
   const inactive = num(f[6]);
   const expire = num(f[7]);
   let expired = false;
-  if (expire !== null && expire > 0 && today >= expire) expired = true;
+  // as pam_unix: any set expiry, 0 included (`chage -E 0`), counts
+  if (expire !== null && expire >= 0 && today >= expire) expired = true;
   // password too old and past its grace period: pam_unix refuses the account
   if (lastChange !== null && lastChange > 0 && max !== null && max >= 0 && max < 99999 && inactive !== null && inactive >= 0) {
     if (today > lastChange + max + inactive) expired = true;

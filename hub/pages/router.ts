@@ -74,7 +74,8 @@ export function pagesRouter(o: PagesOptions): Router {
     const id = o.identity.fromSession(req);
     if (!id) return res.redirect(302, `/hub/login?next=${encodeURIComponent('/hub/')}`);
     if (o.servers.isReady(id.user)) return res.redirect(302, `/user/${id.user}/`);
-    res.redirect(302, o.servers.isPending(id.user) ? `/hub/spawn-pending/${id.user}` : '/hub/home');
+    // like JupyterHub: logging in starts the server, so a student goes straight to their notebook
+    res.redirect(302, o.servers.isPending(id.user) ? `/hub/spawn-pending/${id.user}` : `/hub/spawn/${id.user}`);
   });
 
   // ---- login / logout

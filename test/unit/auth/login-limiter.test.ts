@@ -60,6 +60,7 @@ describe('shadowStatus', () => {
     expect(shadowStatus(`a:$y$h:${day}:0:99999:7::${day - 1}:`, today).expired).toBe(true);
     expect(shadowStatus(`a:$y$h:${day - 100}:0:30:7:10::`, today).expired).toBe(true);
     expect(shadowStatus(`a:$y$h:${day - 20}:0:30:7:10::`, today).expired).toBe(false);
+    expect(shadowStatus(`a:$y$h:${day}:0:99999:7::0:`, today).expired).toBe(true);
     expect(shadowStatus(null, today)).toEqual({ locked: false, expired: false });
   });
 });
