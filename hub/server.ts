@@ -82,6 +82,7 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
 
   let server: Server | null = null;
   let bound: AddressInfo | null = null;
+  let reconciled = false;
   const hubHost = () => (config.hub.ip === '0.0.0.0' || config.hub.ip === '::' ? '127.0.0.1' : config.hub.ip);
   const hubTarget = () => `http://${hubHost()}:${bound!.port}`;
   const hubApiUrl = () => (config.hub.connectUrl ? `${config.hub.connectUrl.replace(/\/+$/, '')}/hub/api` : `${hubTarget()}/hub/api`);
@@ -117,7 +118,7 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
     next();
   });
   app.use(oauth.router());
-  app.use(apiRouter({ store, identity, servers, log }));
+  app.use(apiRouter({ store, identity, servers, log, ready: () => reconciled }));
   app.use(pagesRouter({ config, store, identity, sessions, login, tokens, servers, log }));
   app.use(() => {
     throw new HubError('HUB_ERR_NOT_FOUND');
@@ -140,6 +141,7 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
       bound = server.address() as AddressInfo;
       log.info({ address: `${bound.address}:${bound.port}`, dataDir: config.dataDir }, 'hub listening');
       await reconcileWithRetry(servers, log);
+      reconciled = true;
       servers.startWatching();
       return bound;
     },

@@ -21,6 +21,8 @@ export interface ApiOptions {
   identity: IdentityResolver;
   servers: ServerManager;
   log: Logger;
+  /** True once the hub has reconciled servers and routes after starting. */
+  ready: () => boolean;
 }
 
 /** The caller, or a 403 exactly as JupyterHub answers an unauthenticated API call. */
@@ -59,7 +61,11 @@ export function apiRouter(o: ApiOptions): Router {
 
   // version probe: unauthenticated and never blocked by a spawn (spec §2 #1)
   r.get(['/hub/api', '/hub/api/'], (_req, res) => void res.json({ version: JUPYTERHUB_VERSION }));
-  r.get(['/hub/health', '/hub/api/health'], (_req, res) => void res.status(200).end());
+  // 503 until the start-up reconciliation is done, so supervisors and tests know when routes are right
+  r.get(['/hub/health', '/hub/api/health'], (_req, res) => {
+    if (o.ready()) return void res.status(200).end();
+    res.status(503).json({ status: 503, message: 'LabHub is starting: re-adopting running servers' });
+  });
 
   r.get('/hub/api/user', (req, res) => {
     const id = apiIdentity(req, o.identity);

@@ -177,6 +177,7 @@ export function pagesRouter(o: PagesOptions): Router {
 
   // ---- requests for a server that reached the hub (no route, or not running)
   r.all(['/user/:user', '/user/:user/{*rest}'], (req, res) => {
+    if (!isValidUserName(String(req.params.user))) throw new HubError('HUB_ERR_NOT_FOUND');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const user = String(req.params.user);
       return void res.status(424).json({
@@ -229,18 +230,22 @@ export function pagesRouter(o: PagesOptions): Router {
     html(res, 424, notRunningPage({ user, viewer: id.user, rec, next }));
   });
 
-  // the proxy's error target: a routed server did not answer
+  // the proxy's error target: a routed server did not answer. The login cookie is not sent for
+  // /user/ paths, so the visitor is not known here: find out whether the server died and, if so,
+  // send a page navigation to /hub/user/…, where the owner sees why and a start button.
   r.get('/hub/error/503', async (req, res) => {
     const url = typeof req.query.url === 'string' ? req.query.url : '';
-    const m = /^\/user\/([^/]+)\//.exec(url);
+    const m = /^\/user\/([^/?#]+)\//.exec(url);
     const user = m && isValidUserName(m[1]!) ? m[1]! : null;
-    const id = o.identity.fromSession(req);
     if (user && o.servers.isReady(user)) await o.servers.check(user);
-    if (user && id && mayAccess(id, user) && !o.servers.isReady(user)) {
-      return html(res, 503, notRunningPage({ user, viewer: id.user, rec: o.servers.record(user), next: safeNext(url, `/user/${user}/`) }));
+    const dead = !!user && !o.servers.isReady(user) && !o.servers.isPending(user);
+    if (wantsJson(req, url)) {
+      const message = dead ? `Server at /user/${user}/ is not running. Restart it at /hub/spawn/${user}` : 'The server is not responding; try again shortly.';
+      return void res.status(dead ? 424 : 503).json({ status: dead ? 424 : 503, message });
     }
-    if (wantsJson(req, url)) return void res.status(503).json({ status: 503, message: 'The server is not responding; try again shortly.' });
-    html(res, 503, errorPage({ status: 503, message: 'The server is not responding. Reload the page in a few seconds, or go to your home page to restart it.', user: id?.user }));
+    if (dead) return res.redirect(302, `/hub${safeNext(url, `/user/${user}/`)}`);
+    res.set('Refresh', '5');
+    html(res, 503, errorPage({ status: 503, message: 'The server is not responding. This page retries in a few seconds; if it keeps failing, stop and start your server from your home page.' }));
   });
 
   return r;

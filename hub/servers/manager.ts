@@ -337,7 +337,7 @@ export class ServerManager {
       rec.target = null;
       rec.stopReason = poll.running
         ? 'LabHub restarted while your server was starting, so it was stopped. Start it again.'
-        : `Your server stopped while LabHub was not running: ${poll.running ? '' : poll.reason}`;
+        : `Your server stopped: ${poll.running ? '' : poll.reason}`;
       stopped.push(rec.user);
     }
     await store.commit();

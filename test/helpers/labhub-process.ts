@@ -93,7 +93,8 @@ export class LabhubProcess {
     while (Date.now() < deadline) {
       if (this.serve && this.serve.exitCode !== null) throw new Error(`labhub serve exited (${this.serve.exitCode}):\n${this.output()}`);
       try {
-        const res = await fetch(`${this.publicUrl}/hub/api`, { signal: AbortSignal.timeout(2000) });
+        // 200 only once the hub has re-adopted servers and fixed the proxy's routes
+        const res = await fetch(`${this.publicUrl}/hub/health`, { signal: AbortSignal.timeout(2000) });
         if (res.status === 200 && res.headers.get('x-jupyterhub-version')) return;
       } catch {
         // not up yet
