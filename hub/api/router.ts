@@ -161,7 +161,11 @@ export function apiRouter(o: ApiOptions): Router {
     const rec = o.servers.record(name);
     if (!rec) throw new HubError('HUB_ERR_NOT_FOUND', `${name} has no server`);
     const progress = o.servers.progress(name);
-    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+    // set natively: express would append "; charset=utf-8", which JupyterHub does not send
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream');
+    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     const send = (e: ProgressMessage) => res.write(`data: ${JSON.stringify(e)}\n\n`);
     const readyEvent = (): ProgressMessage => ({
