@@ -53,3 +53,12 @@ describe('config', () => {
     expect(() => loadConfig({}, { LABHUB_PORT: 'abc' })).toThrow(/LABHUB_PORT/);
   });
 });
+
+describe('resources/default-config.json', () => {
+  it('is valid and equals the schema defaults for a root install', () => {
+    const file = new URL('../../resources/default-config.json', import.meta.url).pathname;
+    const fromFile = loadConfig({ config: file }, {});
+    const defaults = parseConfig({ dataDir: '/var/lib/labhub', logDir: '/var/log/labhub' });
+    expect(fromFile).toEqual(defaults);
+  });
+});
