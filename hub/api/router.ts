@@ -60,7 +60,10 @@ export function apiRouter(o: ApiOptions): Router {
   };
 
   // version probe: unauthenticated and never blocked by a spawn (spec §2 #1)
-  r.get(['/hub/api', '/hub/api/'], (_req, res) => void res.json({ version: JUPYTERHUB_VERSION }));
+  r.get(['/hub/api', '/hub/api/'], (_req, res) => {
+    res.json({ version: JUPYTERHUB_VERSION });
+    o.servers.notifyVersionProbe();
+  });
   // 503 until the start-up reconciliation is done, so supervisors and tests know when routes are right
   r.get(['/hub/health', '/hub/api/health'], (_req, res) => {
     if (o.ready()) return void res.status(200).end();

@@ -32,7 +32,10 @@ export class LoginService {
     private readonly lookup: (name: string) => Promise<Account | null> = lookupAccount,
   ) {}
 
-  /** Returns the account on success; throws a HubError whose message can be shown on the login page. */
+  /**
+   * Returns the account on success (the caller must commit: it adds the session to the same write);
+   * throws a HubError whose message can be shown on the login page.
+   */
   async login(rawName: string, password: string, address: string): Promise<LoginResult> {
     const name = rawName.trim();
     const lock = this.limiter.lockedOut(name, address);
@@ -69,7 +72,7 @@ export class LoginService {
     const user = this.store.data.users[name];
     if (user) user.admin = admin;
     else this.store.data.users[name] = { name, created: now, lastActivity: now, admin };
-    await this.store.commit();
+    // no commit here: the caller creates the session and commits both in one durable write
     this.log.info({ user: name, address, admin }, 'login');
     return { account, admin };
   }

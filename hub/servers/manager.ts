@@ -109,6 +109,14 @@ export class ServerManager {
     this.jobs.get(user)?.wake.wake();
   }
 
+  /**
+   * Called for every unauthenticated `GET /hub/api`: a starting server sends it just before it
+   * listens. It names no user, so every waiting spawn probes again soon.
+   */
+  notifyVersionProbe(): void {
+    for (const job of this.jobs.values()) job.wake.wake();
+  }
+
   private async runSpawn(user: string, job: SpawnJob): Promise<void> {
     const { store, tokens, spawner, config, log } = this.o;
     const ulog = log.child({ user });
@@ -220,6 +228,8 @@ export class ServerManager {
   private async waitReady(user: string, started: { target: string; state: Record<string, unknown> }, job: SpawnJob, timeoutMs: number) {
     const deadline = Date.now() + timeoutMs;
     const url = `${started.target}${userPrefix(user)}`;
+    // Probing a port nobody listens on costs microseconds, so probe often: the server's version
+    // probe and first activity report (see notifyActivity) wake the loop and make it probe faster.
     let delay = 20;
     while (!this.closed) {
       const poll = await this.o.spawner.poll(user, started.state);
@@ -233,8 +243,8 @@ export class ServerManager {
           `Your server did not answer within ${Math.round(timeoutMs / 1000)} seconds.` + (tail.length ? `\nLast log lines:\n${tail.join('\n')}` : ''),
         );
       }
-      await job.wake.sleep(delay);
-      delay = Math.min(delay * 1.5, 200);
+      const woken = await job.wake.sleep(delay);
+      delay = woken ? 5 : Math.min(delay * 1.5, 50);
     }
     throw new HubError('HUB_ERR_SPAWN_FAILED', 'LabHub is shutting down.');
   }

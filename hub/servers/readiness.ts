@@ -13,20 +13,19 @@ export function probeHttp(url: string, timeoutMs: number): Promise<number | null
   });
 }
 
-/** A sleep that `wake()` can end early (the hub wakes it when the server reports activity). */
+/** A sleep that `wake()` can end early; `sleep` resolves true when it was woken. */
 export class WakeableSleep {
   private wakeFn: (() => void) | null = null;
 
-  sleep(ms: number): Promise<void> {
+  sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const t = setTimeout(() => finish(false), ms);
+      const finish = (woken: boolean) => {
         clearTimeout(t);
-        self.wakeFn = null;
-        resolve();
-      }
-      this.wakeFn = done;
+        this.wakeFn = null;
+        resolve(woken);
+      };
+      this.wakeFn = () => finish(true);
     });
   }
 
