@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { apiRouter } from './api/router.js';
 import { JUPYTERHUB_VERSION } from './api/models.js';
-import { lookupAccount, type Account } from './auth/accounts.js';
+import { cachedLookup, lookupAccount, type Account } from './auth/accounts.js';
 import { LoginLimiter } from './auth/login-limiter.js';
 import { LoginService } from './auth/login.js';
 import { PamAuthenticator, type Authenticator } from './auth/pam.js';
@@ -64,7 +64,7 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
   const sessions = new SessionManager(store, config.cookie.maxAgeDays * 86_400_000);
   const limiter = new LoginLimiter(store, config.auth);
   const authenticator = deps.authenticator ?? new PamAuthenticator(config.auth.pamService);
-  const lookup = deps.lookup ?? lookupAccount;
+  const lookup = deps.lookup ?? cachedLookup(lookupAccount, 5000);
   const login = new LoginService(store, authenticator, limiter, config.auth, log, lookup);
   const identity = new IdentityResolver(store, sessions, tokens);
   const spawner =

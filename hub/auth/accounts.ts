@@ -40,30 +40,54 @@ async function getent(db: string, key: string): Promise<string | null> {
   }
 }
 
-/** Looks up a user; null when the name is invalid or unknown. */
+/** Looks up a user; null when the name is invalid or unknown. Three NSS queries run at once. */
 export async function lookupAccount(name: string, now: Date = new Date()): Promise<Account | null> {
   if (!isValidUserName(name)) return null;
-  const pw = await getent('passwd', name);
-  if (!pw) return null;
+  const [pw, shadow, ids] = await Promise.all([
+    getent('passwd', name),
+    process.getuid?.() === 0 ? getent('shadow', name) : Promise.resolve(null),
+    run('id', ['--', name], { timeout: 10_000 }).then(
+      (r) => r.stdout,
+      () => null,
+    ),
+  ]);
+  if (!pw || !ids) return null;
   const [pwName, , uid, gid, , home, shell] = pw.split(':');
   if (pwName !== name) return null;
-  const shadow = process.getuid?.() === 0 ? await getent('shadow', name) : null;
   const { locked, expired } = shadowStatus(shadow, now);
-  const [{ stdout: ids }, { stdout: names }] = await Promise.all([
-    run('id', ['-G', '--', name], { timeout: 10_000 }),
-    run('id', ['-Gn', '--', name], { timeout: 10_000 }),
-  ]);
-  const groups = ids.trim().split(/\s+/).filter(Boolean).map(Number);
-  return {
-    name,
-    uid: Number(uid),
-    gid: Number(gid),
-    groups,
-    groupNames: names.trim().split(/\s+/).filter(Boolean),
-    home: home ?? '',
-    shell: shell ?? '',
-    locked,
-    expired,
+  const { groups, groupNames } = parseIdGroups(ids);
+  return { name, uid: Number(uid), gid: Number(gid), groups, groupNames, home: home ?? '', shell: shell ?? '', locked, expired };
+}
+
+/** Reads the `groups=1001(alice),27(sudo)` part of `id` output (numbers, and names where known). */
+export function parseIdGroups(out: string): { groups: number[]; groupNames: string[] } {
+  const m = /groups=(\S+)/.exec(out);
+  const groups: number[] = [];
+  const groupNames: string[] = [];
+  for (const part of (m?.[1] ?? '').split(',')) {
+    const g = /^(\d+)(?:\((.*)\))?$/.exec(part);
+    if (!g) continue;
+    groups.push(Number(g[1]));
+    groupNames.push(g[2] ?? g[1]!);
+  }
+  return { groups, groupNames };
+}
+
+/**
+ * Remembers lookups for a few seconds: a login and the spawn right after it need the same account,
+ * and each lookup costs three processes.
+ */
+export function cachedLookup(lookup: (name: string) => Promise<Account | null>, ttlMs: number) {
+  const cache = new Map<string, { at: number; value: Promise<Account | null> }>();
+  return (name: string): Promise<Account | null> => {
+    const now = Date.now();
+    const hit = cache.get(name);
+    if (hit && now - hit.at < ttlMs) return hit.value;
+    const value = lookup(name);
+    cache.set(name, { at: now, value });
+    value.catch(() => cache.delete(name));
+    if (cache.size > 1000) for (const [k, v] of cache) if (now - v.at >= ttlMs) cache.delete(k);
+    return value;
   };
 }
 

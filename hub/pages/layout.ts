@@ -27,8 +27,10 @@ export interface PageOptions {
 }
 
 export function page(o: PageOptions, body: string): string {
+  // HTML lower-cases attribute names: `progressUrl` must be written `data-progress-url` for
+  // `dataset.progressUrl` to find it
   const data = Object.entries(o.data ?? {})
-    .map(([k, v]) => ` data-${k}="${esc(v)}"`)
+    .map(([k, v]) => ` data-${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}="${esc(v)}"`)
     .join('');
   const nav = o.user
     ? `<nav><span class="who">${esc(o.user)}</span> <a href="/hub/home">Home</a> <a href="/hub/logout">Log out</a></nav>`

@@ -165,7 +165,9 @@ export class ServerManager {
         server: '',
         allowedScopes: accessScopes(user, ''),
       };
-      await store.commit();
+      // the token must be durable before the server first shows it to the hub (≥ 0.3 s after the
+      // exec), so the write runs alongside the start instead of before it
+      const credentialsSaved = store.commit();
 
       const apiUrl = this.o.hubApiUrl();
       const env: Record<string, string> = {
@@ -187,12 +189,17 @@ export class ServerManager {
       if (config.spawner.defaultUrl) env.JUPYTERHUB_DEFAULT_URL = config.spawner.defaultUrl;
 
       emit(15, 'Starting your server process');
-      started = await spawner.start({
+      const starting = spawner.start({
         account,
         env,
         prefix,
         onProgress: (e) => job.progress.push(e),
       });
+      const [saved, launched] = await Promise.allSettled([credentialsSaved, starting]);
+      if (launched.status === 'fulfilled') started = launched.value;
+      if (saved.status === 'rejected') throw saved.reason;
+      if (launched.status === 'rejected') throw launched.reason;
+      started = launched.value;
       rec.state = started.state;
       rec.target = started.target;
       await store.commit();

@@ -38,6 +38,10 @@ describe('student in a browser', () => {
     const page = await context.newPage();
     const seen: string[] = [];
     page.on('framenavigated', (f) => f === page.mainFrame() && seen.push(new URL(f.url()).pathname));
+    const failures: string[] = [];
+    page.on('response', (r) => r.status() >= 400 && failures.push(`${r.status()} ${new URL(r.url()).pathname}`));
+    const progressStreams: string[] = [];
+    page.on('request', (r) => r.url().includes('/server/progress') && progressStreams.push(new URL(r.url()).pathname));
 
     await page.goto(`${lab.publicUrl}/`);
     await page.waitForURL(/\/hub\/login/);
@@ -46,6 +50,9 @@ describe('student in a browser', () => {
     await Promise.all([page.waitForURL(/\/user\/[^/]+\/tree/, { timeout: 90_000 }), page.click('#login_submit')]);
     expect(seen.some((p) => p.startsWith(`/hub/spawn-pending/${student.name}`))).toBe(true);
     await page.waitForSelector('#notebook_list', { timeout: 30_000 });
+    // the journey had no failed request, and the progress page (when shown) followed the real stream
+    expect(failures).toEqual([]);
+    for (const p of progressStreams) expect(p).toBe(`/hub/api/users/${student.name}/server/progress`);
     expect(new URL(page.url()).pathname).toMatch(new RegExp(`^/user/${student.name}/tree/?$`));
 
     // New → Python 3 opens the notebook in a new tab

@@ -64,3 +64,13 @@ describe('shadowStatus', () => {
     expect(shadowStatus(null, today)).toEqual({ locked: false, expired: false });
   });
 });
+
+describe('parseIdGroups', () => {
+  it('reads ids and names from id(1) output', async () => {
+    const { parseIdGroups } = await import('../../../hub/auth/accounts.js');
+    expect(parseIdGroups('uid=1001(alice) gid=1001(alice) groups=1001(alice),27(sudo),2000')).toEqual({
+      groups: [1001, 27, 2000],
+      groupNames: ['alice', 'sudo', '2000'],
+    });
+  });
+});
