@@ -1,7 +1,7 @@
 /**
  * The upstream fixture for proxy tests (configurable-http-proxy's test style): an HTTP server that
  * answers every request with JSON describing it (method, url, headers, raw headers, body), and a
- * websocket echo on the same port. `/slow-stream` streams chunks on demand, `/status/<n>` answers
+ * websocket echo on the same port. A path containing `/slow-stream` streams chunks on demand, `/status/<n>` answers
  * with that status, `/hub/error/<n>` is a hub error page with that status, `/big/<n>` sends n bytes chunked. Everything it opened is closed by close().
  */
 import { EventEmitter, once } from 'node:events';
@@ -32,6 +32,8 @@ export interface EchoUpstream {
   streams: Array<{ write(data: string): void; end(): void; closed: Promise<void> }>;
   /** Emits `data` (url, chunk) as request body chunks arrive, and `stream` when a /slow-stream starts. */
   events: EventEmitter;
+  /** Resolves once no client connection is open (all closed by their peers). */
+  whenNoConnections(): Promise<void>;
   /** Resolves when the n-th request (1-based) has arrived. */
   waitForRequests(n: number): Promise<void>;
   close(): Promise<void>;
@@ -73,7 +75,7 @@ export async function startEchoUpstream(name = 'echo'): Promise<EchoUpstream> {
       requests.push(entry);
       notify();
       const url = req.url ?? '';
-      const status = /^\/status\/(\d{3})/.exec(url);
+      const status = /\/status\/(\d{3})/.exec(url);
       if (status) {
         res.writeHead(Number(status[1]), { 'Content-Type': 'application/json', 'X-Upstream': name });
         res.end(JSON.stringify({ name, ...entry }));
@@ -85,7 +87,7 @@ export async function startEchoUpstream(name = 'echo'): Promise<EchoUpstream> {
         res.end(JSON.stringify({ name, page: 'error', ...entry }));
         return;
       }
-      const big = /^\/big\/(\d+)/.exec(url);
+      const big = /\/big\/(\d+)/.exec(url);
       if (big) {
         res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
         let left = Number(big[1]);
@@ -104,7 +106,7 @@ export async function startEchoUpstream(name = 'echo'): Promise<EchoUpstream> {
         pump();
         return;
       }
-      if (url.startsWith('/slow-stream')) {
+      if (url.includes('/slow-stream')) {
         res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache' });
         res.flushHeaders();
         streams.push({ write: (d) => res.write(d), end: () => res.end(), closed: once(res, 'close').then(() => undefined) });
@@ -124,7 +126,10 @@ export async function startEchoUpstream(name = 'echo'): Promise<EchoUpstream> {
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
-    s.once('close', () => sockets.delete(s));
+    s.once('close', () => {
+      sockets.delete(s);
+      if (sockets.size === 0) events.emit('no-connections');
+    });
   });
   const wss = new WebSocketServer({ server });
   wss.on('connection', (ws: WebSocket, req) => {
@@ -141,6 +146,10 @@ export async function startEchoUpstream(name = 'echo'): Promise<EchoUpstream> {
     wsUpgrades,
     streams,
     events,
+    whenNoConnections(): Promise<void> {
+      if (sockets.size === 0) return Promise.resolve();
+      return once(events, 'no-connections').then(() => undefined);
+    },
     waitForRequests(n: number): Promise<void> {
       if (requests.length >= n) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ n, resolve }));
