@@ -4,25 +4,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 
-export type { Logger };
+import { REDACTED_KEYS, type Logger } from './logger.js';
+
+export { REDACTED_KEYS, type Logger };
 
 const redact = {
-  paths: [
-    'password',
-    'token',
-    'secret',
-    'cookie',
-    'authorization',
-    '*.password',
-    '*.token',
-    '*.secret',
-    '*.cookie',
-    '*.authorization',
-    'req.headers.cookie',
-    'req.headers.authorization',
-  ],
+  paths: [...REDACTED_KEYS, ...REDACTED_KEYS.map((k) => `*.${k}`), 'req.headers.cookie', 'req.headers.authorization'],
   censor: '[redacted]',
 };
 
