@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config, type ConfigArgv } from './config.js';
-import type { Logger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { StateDamagedError } from './store/durable-file.js';
 
 export const USAGE = `Usage: labhub <command> [options]
@@ -109,11 +109,7 @@ export async function runCli(argv: string[]): Promise<number> {
     throw err;
   }
   process.umask(0o022);
-  // the proxy logs with the light logger: pino's modules would cost it ~8 MB resident
-  const log =
-    args.command === 'proxy'
-      ? (await import('./log-lite.js')).createLiteLogger({ name: 'proxy', level: config.logLevel, logDir: config.logDir })
-      : (await import('./log.js')).createLogger({ name: 'hub', level: config.logLevel, logDir: config.logDir });
+  const log = createLogger({ name: args.command === 'proxy' ? 'proxy' : 'hub', level: config.logLevel, logDir: config.logDir });
   log.info({ config: args.configArgv.config ?? process.env.LABHUB_CONFIG ?? '(defaults)', summary: redactedSummary(config) }, `labhub ${args.command} starting`);
   try {
     if (args.command === 'proxy') return await runProxyCommand(config, log);

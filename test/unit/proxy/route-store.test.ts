@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { createLogger, type Logger } from '../../../hub/log.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RouteStore, ROUTES_FILE } from '../../../hub/proxy/route-store.js';
 import { RouteTable } from '../../../hub/proxy/route-table.js';
@@ -16,9 +16,9 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+function capture(): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const logger = createLogger({ name: 'proxy', level: 'info', stderr: false, stream: { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) } });
   return { logger, lines };
 }
 

@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLiteLogger } from '../../hub/log-lite.js';
+import { createLogger, silentLogger } from '../../hub/log.js';
 
-describe('lite logger (proxy process)', () => {
+describe('logger', () => {
   it('writes pino-format JSON lines with bindings, filters levels and redacts secrets', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'labhub-log-'));
-    const log = createLiteLogger({ name: 'proxy', level: 'info', logDir: dir, stderr: false });
+    const log = createLogger({ name: 'proxy', level: 'info', logDir: dir, stderr: false });
     log.debug({ a: 1 }, 'hidden');
     log.info({ route: '/user/a/', token: 'abc123', headers: { authorization: 'token xyz', cookie: 'c=1' } }, 'route added');
     log.child({ user: 'alice' }).warn('careful');
@@ -23,5 +23,13 @@ describe('lite logger (proxy process)', () => {
     expect(lines[2].err).toMatchObject({ type: 'Error', message: 'boom' });
     expect(JSON.stringify(lines)).not.toContain('abc123');
     expect(JSON.stringify(lines)).not.toContain('xyz');
+  });
+});
+
+describe('silentLogger', () => {
+  it('writes nothing and reports every level disabled', () => {
+    const log = silentLogger();
+    expect(log.isLevelEnabled('fatal')).toBe(false);
+    log.fatal('nothing');
   });
 });
