@@ -43,7 +43,8 @@ export async function startLabHub({ logLevel, extraEnv = {} } = {}) {
   const outFile = join(dir, 'serve.out');
   const out = openSync(outFile, 'a');
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: process.env.LANG ?? 'C.UTF-8', HOME: '/root', ...extraEnv };
-  const child = spawn(process.execPath, [MAIN, 'serve', '--config', configFile], { cwd: dir, env, stdio: ['ignore', out, out] });
+  // run the built entry point itself, as the installed `labhub` command runs (its shebang's V8 flags apply)
+  const child = spawn(MAIN, ['serve', '--config', configFile], { cwd: dir, env, stdio: ['ignore', out, out] });
   closeSync(out);
   const url = `http://127.0.0.1:${port}`;
   const logDir = join(dataDir, 'logs');

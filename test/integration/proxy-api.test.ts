@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { silentLogger } from '../../hub/log.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { parseConfig } from '../../hub/config.js';
@@ -17,7 +17,7 @@ import { createProxy, type Proxy } from '../../hub/proxy/server.js';
 import { closedPort, httpRequest, startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 
 const TOKEN = 'api-test-token';
-const silent = pino({ level: 'silent' });
+const silent = silentLogger();
 
 let dataDir: string;
 let upstream: EchoUpstream;

@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { silentLogger } from '../../hub/log.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createProxy, type Proxy } from '../../hub/proxy/server.js';
@@ -27,7 +27,7 @@ const extra: Array<() => Promise<void>> = [];
 beforeEach(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'labhub-proxy-'));
   [hub, alice, bob] = await Promise.all([startEchoUpstream('hub'), startEchoUpstream('alice'), startEchoUpstream('bob')]);
-  proxy = createProxy({ ip: '127.0.0.1', port: 0, apiIp: '127.0.0.1', apiPort: 0, dataDir, token: 'test-token', logger: pino({ level: 'silent' }), closeGraceMs: 200 });
+  proxy = createProxy({ ip: '127.0.0.1', port: 0, apiIp: '127.0.0.1', apiPort: 0, dataDir, token: 'test-token', logger: silentLogger(), closeGraceMs: 200 });
   await proxy.listen();
   proxy.routes.set('/', hub.url, { hub: true });
   proxy.routes.set('/user/alice/', alice.url, { user: 'alice', server_name: '' });

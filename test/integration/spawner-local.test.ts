@@ -198,7 +198,7 @@ describe('LocalSpawner with jupyterhub-singleuser', () => {
     // stopping a server that is already gone resolves at once
     const s0 = performance.now();
     await spawner.stop(student.name, server.state);
-    expect(performance.now() - s0).toBeLessThan(500);
+    expect(performance.now() - s0).toBeLessThan(2_000); // no grace period was waited
     await spawner.close();
   });
 
@@ -269,16 +269,17 @@ describe('LocalSpawner with small commands', () => {
     const script = 'trap "" INT TERM; sleep 600 & setsid sleep 600 & wait';
     const spawner = spawnerFor({ cmd: ['/bin/sh'], args: ['-c', script], stopGraceSeconds: 0.5, termGraceSeconds: 0.5 });
     const { server, state } = await startServer(spawner);
-    const kids = await waitFor('two sleep processes', async () => {
+    // wait until setsid has really moved its sleep into a session of its own
+    const kids = await waitFor('two sleep processes, one in another session', async () => {
       const d = (await descendants(state.pid)).filter((p) => p.state !== 'Z');
-      return d.length >= 2 ? d : undefined;
+      return d.length >= 2 && d.some((k) => k.session !== state.pid) ? d : undefined;
     }, 5_000);
     expect(kids.some((k) => k.session !== state.pid)).toBe(true);
     const s0 = performance.now();
     await spawner.stop(student.name, server.state);
     const ms = performance.now() - s0;
     expect(ms).toBeGreaterThanOrEqual(900);
-    expect(ms).toBeLessThan(4_000);
+    expect(ms).toBeLessThan(10_000); // generous: only "it escalated instead of hanging" matters
     expect(isGone(state.pid, state.startTime)).toBe(true);
     for (const k of kids) expect(isGone(k.pid, k.startTime)).toBe(true);
     const result = await spawner.poll(student.name, server.state);
