@@ -22,6 +22,10 @@ export const errorCatalogue = {
   HUB_ERR_OAUTH_CLIENT: { status: 400, message: 'Unknown OAuth client or redirect URI' },
   HUB_ERR_STATE_DAMAGED: { status: 500, message: 'The state file is damaged' },
   HUB_ERR_PROXY: { status: 502, message: 'The proxy could not be reached' },
+  HUB_ERR_DISK_FULL: {
+    status: 507,
+    message: "The LabHub server's disk is full, so nothing could be saved. Nothing was changed; ask the lab administrator to free space.",
+  },
   HUB_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -5,7 +5,7 @@
  * pino's modules cost each process ~6-8 MB resident and the hub and proxy together have a 110 MB
  * idle budget; what LabHub uses of pino's API is all here. Writes never block.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 
 export type LogFn = { (obj: object, msg?: string): void; (msg: string): void };
@@ -101,7 +101,7 @@ export function createLogger(opts: {
   if (opts.stream) sinks.push(opts.stream);
   if (opts.logDir) {
     mkdirSync(opts.logDir, { recursive: true, mode: 0o750 });
-    sinks.push(createWriteStream(join(opts.logDir, `${opts.name}.log`), { flags: 'a', mode: 0o640 }));
+    sinks.push(new LogFile(join(opts.logDir, `${opts.name}.log`)));
   }
   if (opts.stderr !== false) sinks.push(process.stderr);
   return new JsonLinesLogger(sinks, `,"pid":${process.pid},"name":${JSON.stringify(opts.name)}`, opts.level ?? 'info');
@@ -110,4 +110,30 @@ export function createLogger(opts: {
 /** A logger that writes nothing; for unit tests and library use. */
 export function silentLogger(): Logger {
   return createLogger({ name: 'silent', level: 'silent', stderr: false });
+}
+
+/**
+ * An append-only log file that survives write errors (a full disk must not crash the hub): the
+ * failure is reported once on stderr, lines are dropped meanwhile, and the file is reopened on the
+ * first write 10 s later.
+ */
+class LogFile {
+  private stream: WriteStream | null = null;
+  private failedAt = 0;
+
+  constructor(private readonly path: string) {}
+
+  write(line: string): void {
+    if (!this.stream) {
+      if (Date.now() - this.failedAt < 10_000) return;
+      const stream = createWriteStream(this.path, { flags: 'a', mode: 0o640 });
+      stream.on('error', (err) => {
+        if (this.stream === stream) this.stream = null;
+        this.failedAt = Date.now();
+        process.stderr.write(`labhub: cannot write ${this.path} (${err.message}); log lines are dropped until it works again\n`);
+      });
+      this.stream = stream;
+    }
+    this.stream.write(line);
+  }
 }

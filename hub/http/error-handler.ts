@@ -18,7 +18,10 @@ export function errorHandler(log: Logger, identity: IdentityResolver) {
           ? new HubError('HUB_ERR_INVALID_JSON')
           : (err as { type?: string }).type === 'entity.too.large'
             ? new HubError('HUB_ERR_BAD_REQUEST', 'Request body too large')
-            : null;
+            : (err as NodeJS.ErrnoException).code === 'ENOSPC' || (err as NodeJS.ErrnoException).code === 'EDQUOT'
+              ? new HubError('HUB_ERR_DISK_FULL')
+              : null;
+    if (hubErr?.code === 'HUB_ERR_DISK_FULL') log.error({ err }, 'state write failed: disk full');
     const status = hubErr?.status ?? 500;
     const message = hubErr?.message ?? 'Internal error. The hub log has the details.';
     if (!hubErr) log.error({ err, method: req.method, url: req.path }, 'request failed');

@@ -59,10 +59,16 @@ export class DurableJsonFile<T> implements Adapter<T> {
     const text = JSON.stringify(data);
     const handle = await fs.open(tmp, 'w', 0o600);
     try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      // e.g. ENOSPC: the real file is untouched; leave no half-written temp file behind
+      await fs.rm(tmp, { force: true });
+      throw err;
     }
     // keep the last good copy for recovery; a hard link costs nothing and is atomic
     await fs.rm(this.backup, { force: true });

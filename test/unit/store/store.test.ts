@@ -60,3 +60,28 @@ describe('Store', () => {
     await expect(Store.open(dir)).rejects.toThrow(/newer LabHub/);
   });
 });
+
+describe('Store on a full disk (a real 64 KiB tmpfs)', () => {
+  it('fails the commit with ENOSPC, keeps the last good file intact and leaves no temp file', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readdirSync } = await import('node:fs');
+    const mnt = mkdtempSync(join(tmpdir(), 'labhub-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+    try {
+      const dir = join(mnt, 'data');
+      const store = await Store.open(dir);
+      store.data.users.alice = { name: 'alice', created: 'x', lastActivity: null, admin: false };
+      await store.commit();
+      const good = readFileSync(join(dir, 'state.json'), 'utf8');
+      // fill the disk, then try to write a big change
+      execFileSync('sh', ['-c', `dd if=/dev/zero of=${mnt}/filler bs=1k count=1000 2>/dev/null || true`]);
+      for (let i = 0; i < 2000; i++) store.data.users[`u${i}`] = { name: `user-with-a-long-name-${i}`, created: 'x', lastActivity: null, admin: false };
+      await expect(store.commit()).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(good);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      await store.close();
+    } finally {
+      execFileSync('umount', ['-l', mnt]);
+    }
+  });
+});
