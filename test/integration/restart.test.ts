@@ -65,6 +65,11 @@ describe('restarts', () => {
     expect(model.server).toBe(`/user/${alice.name}/`);
     expect(model.servers[''].ready).toBe(true);
     expect(serverPid()).toBe(pid);
+    // "coming back the next day": the site root takes her straight into her running notebook
+    const back = await client.get('/');
+    expect(back.status).toBe(200);
+    expect(new URL(back.url).pathname).toMatch(new RegExp(`^/user/${alice.name}/tree/?$`));
+    expect(back.hops.some((h) => h.location?.startsWith('/hub/login'))).toBe(false);
     channel.close();
   });
 
