@@ -90,6 +90,27 @@ export const configSchema = z
         stopGraceSeconds: z.number().min(0.1).default(10),
         /** Stop every running server when the hub shuts down (default: leave them running). */
         stopOnShutdown: z.boolean().default(false),
+        /**
+         * Spawns running at once; the rest wait in a fair FIFO queue. 0 = sized for the machine
+         * (each start costs ~1-1.5 CPU-seconds, so about one per core plus one).
+         */
+        concurrency: z.number().int().min(0).default(0),
+        /** Most servers running or starting at once (0 = no limit); beyond it a start is refused with a clear message. */
+        activeServerLimit: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({}),
+    culler: z
+      .object({
+        /** Stop servers idle longer than `idleTimeoutSeconds`. */
+        enabled: z.boolean().default(true),
+        idleTimeoutSeconds: z.number().min(1).default(3600),
+        /** Stop servers older than this regardless of activity (0 = never). */
+        maxAgeSeconds: z.number().min(0).default(0),
+        /** Cull admins' servers too. */
+        cullAdmins: z.boolean().default(true),
+        /** How often the culler looks. */
+        intervalSeconds: z.number().min(0.1).default(60),
       })
       .strict()
       .default({}),

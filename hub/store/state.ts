@@ -74,6 +74,20 @@ export interface FailureRecord {
   lockedUntil: string | null;
 }
 
+/** A JupyterHub group (a class): members by user name. Kept apart from Linux groups. */
+export interface GroupRecord {
+  name: string;
+  users: string[];
+  created: string;
+}
+
+/** A failed spawn, kept (the most recent 100) for the admin's dashboard. */
+export interface SpawnFailureRecord {
+  user: string;
+  at: string;
+  reason: string;
+}
+
 export interface State {
   schemaVersion: number;
   users: Record<string, UserRecord>;
@@ -84,6 +98,8 @@ export interface State {
   /** Keyed by SHA-256 of the login cookie value. */
   sessions: Record<string, SessionRecord>;
   loginFailures: { users: Record<string, FailureRecord>; addresses: Record<string, FailureRecord> };
+  groups: Record<string, GroupRecord>;
+  spawnFailures: SpawnFailureRecord[];
 }
 
 export function emptyState(): State {
@@ -96,5 +112,7 @@ export function emptyState(): State {
     oauthClients: {},
     sessions: {},
     loginFailures: { users: {}, addresses: {} },
+    groups: {},
+    spawnFailures: [],
   };
 }
