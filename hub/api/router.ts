@@ -4,17 +4,15 @@
  * Tokens come only from the Authorization header; cookie-authenticated calls must be same-origin
  * and, for writes, carry the session's CSRF token in `X-XSRFToken`.
  */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { isValidUserName } from '../auth/accounts.js';
+import express, { type Router } from 'express';
 import { HubError } from '../errors.js';
-import { sameOrigin } from '../http/cookies.js';
-import type { Identity, IdentityResolver } from '../http/identity.js';
+import type { IdentityResolver } from '../http/identity.js';
 import type { Logger } from '../log.js';
 import type { ServerManager } from '../servers/manager.js';
 import type { ProgressMessage } from '../servers/progress.js';
 import type { Store } from '../store/store.js';
-import { hasScope } from '../tokens/scopes.js';
-import { isoZ, JUPYTERHUB_VERSION, userModel } from './models.js';
+import { apiIdentity, groupsOf, jsonBody, requireScope, userParam } from './access.js';
+import { isoZ, JUPYTERHUB_VERSION } from './models.js';
 
 export interface ApiOptions {
   store: Store;
@@ -25,39 +23,8 @@ export interface ApiOptions {
   ready: () => boolean;
 }
 
-/** The caller, or a 403 exactly as JupyterHub answers an unauthenticated API call. */
-export function apiIdentity(req: Request, identity: IdentityResolver): Identity {
-  const id = identity.resolve(req);
-  if (!id) throw new HubError('HUB_ERR_NOT_AUTHENTICATED');
-  if (id.via === 'session') {
-    if (!sameOrigin(req)) throw new HubError('HUB_ERR_NOT_AUTHENTICATED', 'Blocking cross-site API request; use a token or the hub pages.');
-    if (req.method !== 'GET' && req.method !== 'HEAD' && req.headers['x-xsrftoken'] !== id.session!.csrf) {
-      throw new HubError('HUB_ERR_CSRF', "'_xsrf' argument missing or invalid; reload the page and try again");
-    }
-  }
-  return id;
-}
-
-/** Requires `scope` for `user`: 403 if the caller lacks it entirely, 404 if it is filtered to others. */
-export function requireScope(id: Identity, scopes: string[], user: string): void {
-  if (scopes.some((s) => hasScope(id.scopes, s, user))) return;
-  const holdsSome = scopes.some((s) => id.scopes.some((g) => g.split('!')[0] === s));
-  if (holdsSome) throw new HubError('HUB_ERR_NOT_FOUND', 'No access to resources or resources not found');
-  throw new HubError('HUB_ERR_FORBIDDEN', `Action is not authorized with current scopes; requires any of [${scopes.join(', ')}]`);
-}
-
-function userParam(req: Request): string {
-  const name = String(req.params.name ?? '');
-  if (!isValidUserName(name)) throw new HubError('HUB_ERR_NOT_FOUND', 'No access to resources or resources not found');
-  return name;
-}
-
 export function apiRouter(o: ApiOptions): Router {
   const r = express.Router();
-  const json = express.json({ limit: '1mb', type: () => true });
-  const jsonBody = (req: Request, res: Response, next: NextFunction) => {
-    json(req, res, (err?: unknown) => (err ? next(new HubError('HUB_ERR_INVALID_JSON')) : next()));
-  };
 
   // version probe: unauthenticated and never blocked by a spawn (spec §2 #1)
   r.get(['/hub/api', '/hub/api/'], (_req, res) => {
@@ -76,35 +43,18 @@ export function apiRouter(o: ApiOptions): Router {
       kind: 'user',
       name: id.user,
       admin: id.admin,
-      groups: [],
+      groups: groupsOf(o.store, id.user),
       session_id: id.session?.sessionId ?? id.token?.sessionId ?? null,
-      scopes: id.scopes,
+      scopes: resolveGroupFilters(o.store, id.scopes),
     };
     if (id.token?.kind === 'server') model.last_activity = isoZ(o.store.data.users[id.user]?.lastActivity);
     res.json(model);
   });
 
-  r.get('/hub/api/users/:name', (req, res) => {
-    const id = apiIdentity(req, o.identity);
-    const name = userParam(req);
-    requireScope(id, ['read:users', 'read:servers'], name);
-    const user = o.store.data.users[name];
-    if (!user) throw new HubError('HUB_ERR_NOT_FOUND');
-    res.json(
-      userModel({
-        user,
-        server: o.servers.record(name),
-        pending: o.servers.isPending(name) ? 'spawn' : o.servers.isStopping(name) ? 'stop' : null,
-        groups: [],
-        withState: id.admin && id.via === 'token',
-      }),
-    );
-  });
-
   r.post('/hub/api/users/:name/activity', jsonBody, async (req, res) => {
     const id = apiIdentity(req, o.identity);
     const name = userParam(req);
-    requireScope(id, ['users:activity'], name);
+    requireScope(id, ['users:activity'], name, o.store);
     const user = o.store.data.users[name];
     if (!user) throw new HubError('HUB_ERR_NOT_FOUND');
     const body = (req.body ?? {}) as { last_activity?: unknown; servers?: Record<string, { last_activity?: unknown }> };
@@ -136,7 +86,7 @@ export function apiRouter(o: ApiOptions): Router {
   r.post('/hub/api/users/:name/server', async (req, res) => {
     const id = apiIdentity(req, o.identity);
     const name = userParam(req);
-    requireScope(id, ['servers'], name);
+    requireScope(id, ['servers'], name, o.store);
     if (!o.store.data.users[name]) throw new HubError('HUB_ERR_NOT_FOUND');
     if (o.servers.isPending(name)) return void res.status(202).type('text/plain').end();
     if (o.servers.isReady(name)) throw new HubError('HUB_ERR_ALREADY_RUNNING', `${name} is already running`);
@@ -150,7 +100,7 @@ export function apiRouter(o: ApiOptions): Router {
   r.delete('/hub/api/users/:name/server', async (req, res) => {
     const id = apiIdentity(req, o.identity);
     const name = userParam(req);
-    requireScope(id, ['delete:servers'], name);
+    requireScope(id, ['delete:servers'], name, o.store);
     if (!o.store.data.users[name]) throw new HubError('HUB_ERR_NOT_FOUND');
     const stopping = o.servers.stop(name, id.user === name ? null : `Your server was stopped by ${id.user}.`);
     const done = await Promise.race([stopping.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
@@ -160,7 +110,7 @@ export function apiRouter(o: ApiOptions): Router {
   r.get('/hub/api/users/:name/server/progress', (req, res) => {
     const id = apiIdentity(req, o.identity);
     const name = userParam(req);
-    requireScope(id, ['read:servers'], name);
+    requireScope(id, ['read:servers'], name, o.store);
     const rec = o.servers.record(name);
     if (!rec) throw new HubError('HUB_ERR_NOT_FOUND', `${name} has no server`);
     const progress = o.servers.progress(name);
@@ -200,8 +150,22 @@ export function apiRouter(o: ApiOptions): Router {
     });
   });
 
-  r.all('/hub/api/{*rest}', () => {
-    throw new HubError('HUB_ERR_NOT_FOUND');
-  });
   return r;
+}
+
+/**
+ * Single-user servers cannot resolve `!group=` filters (they have no database; spec §3.5), so the
+ * hub answers `/user` with one `!user=` filter per member instead.
+ */
+function resolveGroupFilters(store: Store, scopes: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const s of scopes) {
+    const m = /^([^!]+)!group=(.+)$/.exec(s);
+    if (!m) {
+      out.add(s);
+      continue;
+    }
+    for (const user of store.data.groups[m[2]!]?.users ?? []) out.add(`${m[1]}!user=${user}`);
+  }
+  return [...out].sort();
 }

@@ -70,11 +70,11 @@ export class LoginService {
     this.limiter.recordSuccess(name);
     const now = new Date().toISOString();
     const user = this.store.data.users[name];
-    if (user) user.admin = admin;
+    if (user) user.admin = admin || !!user.adminByApi;
     else this.store.data.users[name] = { name, created: now, lastActivity: now, admin };
     // no commit here: the caller creates the session and commits both in one durable write
     this.log.info({ user: name, address, admin }, 'login');
-    return { account, admin };
+    return { account, admin: this.store.data.users[name]!.admin };
   }
 }
 

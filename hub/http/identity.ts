@@ -6,7 +6,7 @@ import type { Request } from 'express';
 import type { SessionManager } from '../auth/sessions.js';
 import type { SessionRecord, TokenRecord } from '../store/state.js';
 import type { Store } from '../store/store.js';
-import { sessionScopes } from '../tokens/scopes.js';
+import { sessionScopes, tokenScopes } from '../tokens/scopes.js';
 import type { TokenStore } from '../tokens/token-store.js';
 import { cookie, LOGIN_COOKIE } from './cookies.js';
 
@@ -47,7 +47,10 @@ export class IdentityResolver {
     if (!rec) return null;
     if (this.tokens.touch(rec)) void this.store.commit().catch(() => undefined);
     const admin = this.store.data.users[rec.user]?.admin ?? false;
-    return { user: rec.user, admin, scopes: rec.scopes, via: 'token', token: rec };
+    // server and OAuth tokens carry exactly what the hub gave them; API tokens are bounded by
+    // what their owner holds now
+    const scopes = rec.kind === 'api_token' ? tokenScopes(rec.scopes, sessionScopes(rec.user, admin)) : rec.scopes;
+    return { user: rec.user, admin, scopes, via: 'token', token: rec };
   }
 
   /** Token first, then the session. */

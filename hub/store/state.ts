@@ -6,8 +6,10 @@ export interface UserRecord {
   name: string;
   created: string;
   lastActivity: string | null;
-  /** From config at the last login (admin users/groups); kept for the API. */
+  /** Config admin (users/groups, at the last login) or granted through the API. */
   admin: boolean;
+  /** Admin granted through the API (kept across logins, unlike the config-derived part). */
+  adminByApi?: boolean;
 }
 
 export type ServerStatus = 'pending' | 'running' | 'stopping' | 'stopped' | 'failed';

@@ -1,0 +1,71 @@
+/**
+ * Authentication and scope checks for the REST API, shared by its routers. Tokens come only from
+ * the Authorization header; cookie-authenticated calls must be same-origin and, for writes, carry
+ * the session's CSRF token in `X-XSRFToken`. A missing scope is 403; a scope held only for other
+ * resources looks like a missing resource (404), as in JupyterHub.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import express from 'express';
+import { isValidUserName } from '../auth/accounts.js';
+import { HubError } from '../errors.js';
+import { sameOrigin } from '../http/cookies.js';
+import type { Identity, IdentityResolver } from '../http/identity.js';
+import type { Store } from '../store/store.js';
+import { hasScope, holdsAny, type ScopeTarget } from '../tokens/scopes.js';
+
+/** The caller, or a 403 exactly as JupyterHub answers an unauthenticated API call. */
+export function apiIdentity(req: Request, identity: IdentityResolver): Identity {
+  const id = identity.resolve(req);
+  if (!id) throw new HubError('HUB_ERR_NOT_AUTHENTICATED');
+  if (id.via === 'session') {
+    if (!sameOrigin(req)) throw new HubError('HUB_ERR_NOT_AUTHENTICATED', 'Blocking cross-site API request; use a token or the hub pages.');
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.headers['x-xsrftoken'] !== id.session!.csrf) {
+      throw new HubError('HUB_ERR_CSRF', "'_xsrf' argument missing or invalid; reload the page and try again");
+    }
+  }
+  return id;
+}
+
+/** Hub groups of a user (for `!group=` filters and user models). */
+export function groupsOf(store: Store, user: string): string[] {
+  return Object.values(store.data.groups)
+    .filter((g) => g.users.includes(user))
+    .map((g) => g.name)
+    .sort();
+}
+
+/** The scope target for a user (their groups resolved). */
+export function userTarget(store: Store, user: string, server?: string): ScopeTarget {
+  return { user, server, groups: groupsOf(store, user) };
+}
+
+/** True if the caller holds any of `scopes` for the target. */
+export function can(id: Identity, scopes: readonly string[], target: ScopeTarget): boolean {
+  return scopes.some((s) => hasScope(id.scopes, s, target));
+}
+
+/** Requires one of `scopes` for the target: 403 if the caller lacks it entirely, 404 if it is filtered to others. */
+export function requireScope(id: Identity, scopes: readonly string[], target: ScopeTarget | string, store?: Store): void {
+  const t = typeof target === 'string' ? (store ? userTarget(store, target) : { user: target }) : target;
+  if (can(id, scopes, t)) return;
+  if (scopes.some((s) => holdsAny(id.scopes, s))) throw new HubError('HUB_ERR_NOT_FOUND', 'No access to resources or resources not found');
+  throw new HubError('HUB_ERR_FORBIDDEN', `Action is not authorized with current scopes; requires any of [${scopes.join(', ')}]`);
+}
+
+/** The `{name}` path parameter as a valid user name, else 404. */
+export function userParam(req: Request): string {
+  const name = String(req.params.name ?? '');
+  if (!isValidUserName(name)) throw new HubError('HUB_ERR_NOT_FOUND', 'No access to resources or resources not found');
+  return name;
+}
+
+const json = express.json({ limit: '1mb', type: () => true });
+
+/** Parses a JSON body (any content type, like JupyterHub); bad JSON is JupyterHub's 400. */
+export function jsonBody(req: Request, res: Response, next: NextFunction): void {
+  if (!req.headers['content-length'] && !req.headers['transfer-encoding']) {
+    req.body = undefined;
+    return next();
+  }
+  json(req, res, (err?: unknown) => (err ? next(new HubError('HUB_ERR_INVALID_JSON')) : next()));
+}
