@@ -17,6 +17,8 @@ Commands:
   serve     run the proxy (if it is not already running) and the hub: the single-command default
   hub       run only the hub (expects a running proxy: see "labhub proxy")
   proxy     run only the proxy (public port; control API on 127.0.0.1)
+  users     list|add|remove hub users (admin; needs a running hub)
+  token     create an API token for a user (admin; needs a running hub)
 
 Options:
   --config FILE     JSON config file (default: $LABHUB_CONFIG, else built-in defaults)
@@ -24,6 +26,11 @@ Options:
   --port N          public port of the proxy (default 8000)
   --data-dir DIR    state directory (default /var/lib/labhub as root)
   --keep-proxy      serve: leave the proxy running when the hub stops
+  --json            users list: print JSON
+  --admin           users add: make them LabHub admins
+  --scopes S,S      token create: scopes (default: all of the user's own)
+  --note TEXT       token create: a note shown in token lists
+  --expires-in N    token create: lifetime in seconds
   -h, --help        show this help
   -v, --version     show the version
 
@@ -34,6 +41,8 @@ const VERSION = '0.1.0';
 
 interface ParsedArgs {
   command: string | undefined;
+  rest: string[];
+  adminOptions: { json: boolean; admin: boolean; scopes?: string; note?: string; expiresIn?: string };
   configArgv: ConfigArgv;
   keepProxy: boolean;
   help: boolean;
@@ -51,6 +60,11 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
       'keep-proxy': { type: 'boolean' },
+      json: { type: 'boolean' },
+      admin: { type: 'boolean' },
+      scopes: { type: 'string' },
+      note: { type: 'string' },
+      'expires-in': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -63,8 +77,17 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     if (!/^\d+$/.test(values.port)) throw new ConfigError('command line', [`--port: expected a port number, got "${values.port}"`]);
     configArgv.port = Number(values.port);
   }
-  if (positionals.length > 1) throw new ConfigError('command line', [`unexpected argument "${positionals[1]}"`]);
-  return { command: positionals[0], configArgv, keepProxy: !!values['keep-proxy'], help: !!values.help, version: !!values.version };
+  const admin = positionals[0] === 'users' || positionals[0] === 'token';
+  if (!admin && positionals.length > 1) throw new ConfigError('command line', [`unexpected argument "${positionals[1]}"`]);
+  return {
+    command: positionals[0],
+    rest: positionals.slice(1),
+    configArgv,
+    keepProxy: !!values['keep-proxy'],
+    help: !!values.help,
+    version: !!values.version,
+    adminOptions: { json: !!values.json, admin: !!values.admin, scopes: values.scopes, note: values.note, expiresIn: values['expires-in'] },
+  };
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {
@@ -92,7 +115,7 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(`labhub ${VERSION}\n`);
       return 0;
     }
-    if (!args.command || !['serve', 'hub', 'proxy'].includes(args.command)) {
+    if (!args.command || !['serve', 'hub', 'proxy', 'users', 'token'].includes(args.command)) {
       process.stderr.write(`${args.command ? `labhub: unknown command "${args.command}"\n\n` : ''}${USAGE}\n`);
       return 2;
     }
@@ -107,6 +130,17 @@ export async function runCli(argv: string[]): Promise<number> {
       return 2;
     }
     throw err;
+  }
+  if (args.command === 'users' || args.command === 'token') {
+    const { runAdminCommand, AdminCommandError } = await import('./admin/commands.js');
+    try {
+      process.stdout.write(`${await runAdminCommand(config, [args.command, ...args.rest], args.adminOptions)}\n`);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof AdminCommandError)) throw err;
+      process.stderr.write(`labhub: ${err.message}\n`);
+      return err.message.startsWith('unknown command') || err.message.startsWith('usage:') ? 2 : 1;
+    }
   }
   process.umask(0o022);
   const log = createLogger({ name: args.command === 'proxy' ? 'proxy' : 'hub', level: config.logLevel, logDir: config.logDir });

