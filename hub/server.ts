@@ -6,7 +6,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { groupsRouter } from './api/groups.js';
 import { apiRouter } from './api/router.js';
+import { tokensRouter } from './api/tokens.js';
+import { usersRouter } from './api/users.js';
 import { JUPYTERHUB_VERSION } from './api/models.js';
 import { cachedLookup, lookupAccount, type Account } from './auth/accounts.js';
 import { LoginLimiter } from './auth/login-limiter.js';
@@ -14,8 +17,10 @@ import { LoginService } from './auth/login.js';
 import { PamAuthenticator, type Authenticator } from './auth/pam.js';
 import { SessionManager } from './auth/sessions.js';
 import type { Config } from './config.js';
+import { IdleCuller } from './culler/culler.js';
 import { HubError } from './errors.js';
 import { errorHandler } from './http/error-handler.js';
+import { issueCliToken } from './admin/cli-token.js';
 import { IdentityResolver } from './http/identity.js';
 import { createLogger, type Logger } from './log.js';
 import { OAuthProvider } from './oauth/provider.js';
@@ -99,6 +104,7 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
     lookup,
     watchIntervalMs: deps.watchIntervalMs,
   });
+  const culler = new IdleCuller({ config: config.culler, store, servers, proxy, log: log.child({ component: 'culler' }) });
   const oauth = new OAuthProvider({ store, tokens, identity, log, tokenLifetimeSeconds: Math.round(config.cookie.maxAgeDays * 86400) });
 
   const app = express();
@@ -119,6 +125,13 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
   });
   app.use(oauth.router());
   app.use(apiRouter({ store, identity, servers, log, ready: () => reconciled }));
+  app.use(usersRouter({ store, identity, servers, tokens, sessions, proxy, lookup, log, spawnerKind: spawner.kind }));
+  app.use(tokensRouter({ store, identity, tokens, login, log }));
+  app.use(groupsRouter({ store, identity, log }));
+  // any other /hub/api path is JupyterHub's JSON 404
+  app.all('/hub/api/{*rest}', () => {
+    throw new HubError('HUB_ERR_NOT_FOUND');
+  });
   app.use(pagesRouter({ config, store, identity, sessions, login, tokens, servers, log }));
   app.use(() => {
     throw new HubError('HUB_ERR_NOT_FOUND');
@@ -142,10 +155,13 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
       log.info({ address: `${bound.address}:${bound.port}`, dataDir: config.dataDir }, 'hub listening');
       await reconcileWithRetry(servers, log);
       reconciled = true;
+      await issueCliToken(store, tokens, config.dataDir, hubTarget());
       servers.startWatching();
+      culler.start();
       return bound;
     },
     async close() {
+      await culler.close();
       await servers.close(config.spawner.stopOnShutdown);
       if (server) {
         const s = server;

@@ -11,7 +11,7 @@ import { HubError } from '../errors.js';
 import { sameOrigin } from '../http/cookies.js';
 import type { Identity, IdentityResolver } from '../http/identity.js';
 import type { Store } from '../store/store.js';
-import { hasScope, holdsAny, type ScopeTarget } from '../tokens/scopes.js';
+import { ScopeIndex, type ScopeTarget } from '../tokens/scopes.js';
 
 /** The caller, or a 403 exactly as JupyterHub answers an unauthenticated API call. */
 export function apiIdentity(req: Request, identity: IdentityResolver): Identity {
@@ -34,21 +34,45 @@ export function groupsOf(store: Store, user: string): string[] {
     .sort();
 }
 
-/** The scope target for a user (their groups resolved). */
-export function userTarget(store: Store, user: string, server?: string): ScopeTarget {
-  return { user, server, groups: groupsOf(store, user) };
+/** Every user's hub groups at once (for listing many users). */
+export function membershipIndex(store: Store): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const g of Object.values(store.data.groups)) {
+    for (const u of g.users) {
+      const list = out.get(u);
+      if (list) list.push(g.name);
+      else out.set(u, [g.name]);
+    }
+  }
+  for (const list of out.values()) list.sort();
+  return out;
+}
+
+/** The scope target for a user (their groups resolved, from `memberships` when given). */
+export function userTarget(store: Store, user: string, server?: string, memberships?: Map<string, string[]>): ScopeTarget {
+  return { user, server, groups: memberships ? (memberships.get(user) ?? []) : groupsOf(store, user) };
+}
+
+const indexes = new WeakMap<Identity, ScopeIndex>();
+
+/** The caller's scopes compiled once per request. */
+export function scopeIndex(id: Identity): ScopeIndex {
+  let index = indexes.get(id);
+  if (!index) indexes.set(id, (index = new ScopeIndex(id.scopes)));
+  return index;
 }
 
 /** True if the caller holds any of `scopes` for the target. */
 export function can(id: Identity, scopes: readonly string[], target: ScopeTarget): boolean {
-  return scopes.some((s) => hasScope(id.scopes, s, target));
+  const index = scopeIndex(id);
+  return scopes.some((s) => index.has(s, target));
 }
 
 /** Requires one of `scopes` for the target: 403 if the caller lacks it entirely, 404 if it is filtered to others. */
 export function requireScope(id: Identity, scopes: readonly string[], target: ScopeTarget | string, store?: Store): void {
   const t = typeof target === 'string' ? (store ? userTarget(store, target) : { user: target }) : target;
   if (can(id, scopes, t)) return;
-  if (scopes.some((s) => holdsAny(id.scopes, s))) throw new HubError('HUB_ERR_NOT_FOUND', 'No access to resources or resources not found');
+  if (scopes.some((s) => scopeIndex(id).holdsAny(s))) throw new HubError('HUB_ERR_NOT_FOUND', 'No access to resources or resources not found');
   throw new HubError('HUB_ERR_FORBIDDEN', `Action is not authorized with current scopes; requires any of [${scopes.join(', ')}]`);
 }
 

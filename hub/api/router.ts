@@ -90,10 +90,10 @@ export function apiRouter(o: ApiOptions): Router {
     if (!o.store.data.users[name]) throw new HubError('HUB_ERR_NOT_FOUND');
     if (o.servers.isPending(name)) return void res.status(202).type('text/plain').end();
     if (o.servers.isReady(name)) throw new HubError('HUB_ERR_ALREADY_RUNNING', `${name} is already running`);
-    o.servers.spawn(name);
+    const progress = o.servers.spawn(name);
     await o.servers.waitSpawn(name, 10_000);
-    const rec = o.servers.record(name);
-    if (rec?.status === 'failed') throw new HubError('HUB_ERR_SPAWN_FAILED', `Spawn failed: ${rec.stopReason ?? 'unknown reason'}`);
+    // the spawn's own error: e.g. the active-server limit is a 503 with its message, not a 500
+    if (progress.error) throw progress.error;
     res.status(o.servers.isReady(name) ? 201 : 202).type('text/plain').end();
   });
 

@@ -13,9 +13,8 @@ import type { Logger } from '../log.js';
 import type { ProxyClient } from '../proxy/types.js';
 import type { ServerManager } from '../servers/manager.js';
 import type { Store } from '../store/store.js';
-import { hasScope, holdsAny } from '../tokens/scopes.js';
 import type { TokenStore } from '../tokens/token-store.js';
-import { apiIdentity, can, groupsOf, jsonBody, requireScope, userParam, userTarget } from './access.js';
+import { apiIdentity, can, groupsOf, jsonBody, membershipIndex, requireScope, scopeIndex, userParam, userTarget } from './access.js';
 import { JUPYTERHUB_VERSION, paginate, userModel } from './models.js';
 
 export interface UsersApiOptions {
@@ -31,11 +30,18 @@ export interface UsersApiOptions {
 }
 
 /** The user model as the caller may see it, or null when they may see nothing of it. */
-export function visibleUserModel(o: Pick<UsersApiOptions, 'store' | 'servers'>, id: Identity, name: string, includeStopped = false) {
+export function visibleUserModel(
+  o: Pick<UsersApiOptions, 'store' | 'servers'>,
+  id: Identity,
+  name: string,
+  includeStopped = false,
+  memberships?: Map<string, string[]>,
+) {
   const user = o.store.data.users[name];
   if (!user) return null;
-  const t = userTarget(o.store, name);
-  const has = (s: string) => hasScope(id.scopes, s, t);
+  const t = userTarget(o.store, name, undefined, memberships);
+  const index = scopeIndex(id);
+  const has = (s: string) => index.has(s, t);
   const full = userModel({
     user,
     server: o.servers.record(name),
@@ -89,13 +95,14 @@ export function usersRouter(o: UsersApiOptions): Router {
 
   r.get('/hub/api/users', (req, res) => {
     const id = apiIdentity(req, o.identity);
-    if (!holdsAny(id.scopes, 'list:users')) requireScope(id, ['list:users'], {});
+    if (!scopeIndex(id).holdsAny('list:users')) requireScope(id, ['list:users'], {});
     const q = req.query as Record<string, string | undefined>;
     const state = q.state;
     if (state !== undefined && state !== '' && !STATES.has(state)) throw new HubError('HUB_ERR_BAD_REQUEST', `Unrecognized state filter: '${state}'`);
     const includeStopped = q.include_stopped_servers !== undefined;
+    const memberships = membershipIndex(o.store);
     const names = Object.keys(o.store.data.users).filter((name) => {
-      if (!can(id, ['list:users'], userTarget(o.store, name))) return false;
+      if (!can(id, ['list:users'], userTarget(o.store, name, undefined, memberships))) return false;
       if (q.name_filter && !name.startsWith(q.name_filter)) return false;
       const ready = o.servers.isReady(name) && !o.servers.isPending(name);
       const active = ready || o.servers.isPending(name) || o.servers.isStopping(name);
@@ -104,7 +111,7 @@ export function usersRouter(o: UsersApiOptions): Router {
       if (state === 'inactive') return !active;
       return true;
     });
-    paginate(req, res, names, (name) => visibleUserModel(o, id, name, includeStopped) ?? { kind: 'user', name });
+    paginate(req, res, names, (name) => visibleUserModel(o, id, name, includeStopped, memberships) ?? { kind: 'user', name });
   });
 
   r.post('/hub/api/users', jsonBody, async (req, res) => {

@@ -19,17 +19,26 @@ details pre{white-space:pre-wrap;font-size:13px;background:#f4f6f9;padding:.6rem
 .muted{color:#56606b;font-size:.92rem}
 `;
 
-/** The spawn-pending page: follows the progress stream and moves on when the server is ready. */
+/**
+ * The spawn-pending page: follows the progress stream and moves on when the server is ready.
+ * While the spawn waits in the class-start queue, each new place replaces the last one in the log
+ * (one line, not one per student ahead) and a note says the place is kept.
+ */
 export const SPAWN_PENDING_JS = `
 (function(){
   var main=document.querySelector('main');var url=main.dataset.progressUrl;var next=main.dataset.next;
   var bar=document.getElementById('bar');var msg=document.getElementById('message');var log=document.getElementById('log');
-  var failed=document.getElementById('failed');
+  var failed=document.getElementById('failed');var queued=document.getElementById('queued');var queueLine=null;
   var es=new EventSource(url);
   es.onmessage=function(ev){
     var e;try{e=JSON.parse(ev.data)}catch(x){return}
     if(typeof e.progress==='number')bar.value=e.progress;
-    if(e.message){msg.textContent=e.message;var line=document.createElement('div');line.textContent=e.message;log.appendChild(line);log.scrollTop=log.scrollHeight}
+    queued.hidden=!e.queue;
+    if(e.message){
+      msg.textContent=e.message;
+      var line=e.queue&&queueLine?queueLine:document.createElement('div');line.textContent=e.message;
+      if(line!==queueLine)log.appendChild(line);queueLine=e.queue?line:null;log.scrollTop=log.scrollHeight;
+    }
     if(e.ready){es.close();msg.textContent='Your server is ready. Opening it…';window.location.replace(next||e.url)}
     if(e.failed){es.close();bar.value=100;failed.hidden=false;document.getElementById('failed-message').textContent=e.message}
   };

@@ -41,6 +41,7 @@ export function spawnPendingPage(o: { user: string; viewer: string; next: string
     `<h1>Starting ${o.user === o.viewer ? 'your' : `${esc(o.user)}'s`} server</h1>
 <p id="message" aria-live="polite">Waiting for the server to start…</p>
 <progress id="bar" max="100" value="0"></progress>
+<p id="queued" class="muted" hidden>Many students are starting at once, so servers start a few at a time in order of arrival. Your place is kept: leave this page open and it moves on by itself.</p>
 <details open><summary>Event log</summary><div id="log"></div></details>
 <div id="failed" hidden><p class="error" id="failed-message"></p><a class="button" href="/hub/spawn/${esc(o.user)}?next=${esc(encodeURIComponent(o.next))}">Try again</a> <a class="button secondary" href="/hub/home">Home</a></div>`,
   );

@@ -1,8 +1,9 @@
 /**
- * ServerManager: the life of each student's server. It creates the server's token and OAuth
- * client, asks the spawner for a process, waits until it answers HTTP, adds the proxy route, and
- * undoes all of it on stop or failure. It notices servers that died behind its back (periodic poll
- * and on demand) and, at start, re-adopts what is still running (reconcile).
+ * ServerManager: the life of each student's server. A spawn waits its turn in the class-start
+ * queue (spawn-queue.ts), then creates the server's token and OAuth client, asks the spawner for a
+ * process, waits until it answers HTTP, adds the proxy route, and undoes all of it on stop or
+ * failure. It notices servers that died behind its back (periodic poll and on demand) and, at
+ * start, re-adopts what is still running (reconcile).
  */
 import { lookupAccount, type Account } from '../auth/accounts.js';
 import type { Config } from '../config.js';
@@ -12,11 +13,17 @@ import type { ProxyClient } from '../proxy/types.js';
 import type { Spawner } from '../spawner/types.js';
 import type { ServerRecord } from '../store/state.js';
 import type { Store } from '../store/store.js';
-import { accessScopes, serverTokenScopes } from '../tokens/scopes.js';
 import type { TokenStore } from '../tokens/token-store.js';
-import { hashToken } from '../tokens/hash.js';
+import { forgetServerCredentials, issueServerCredentials, serverHubEnv, userPrefix } from './credentials.js';
 import { ProgressLog } from './progress.js';
 import { probeHttp, WakeableSleep } from './readiness.js';
+import { reconcileServers } from './reconcile.js';
+import { queueMessage, SpawnQueue, type QueuePosition } from './spawn-queue.js';
+
+export { clientIdFor, userPrefix } from './credentials.js';
+
+/** Failed spawns kept in the state for the admin. */
+export const SPAWN_FAILURES_KEPT = 100;
 
 export interface ServerManagerOptions {
   config: Readonly<Config>;
@@ -38,14 +45,22 @@ interface SpawnJob {
   progress: ProgressLog;
   done: Promise<void>;
   wake: WakeableSleep;
+  /** Past the queue: the spawn is starting (or ending); a stop now waits for it to finish. */
+  admitted: boolean;
+  /** Set when the spawn is stopped before it started; `reason` is shown to the student. */
+  cancelled: { reason: string | null } | null;
+  /** Resolves when the spawn has to wait in the queue (and never when it does not). */
+  queued: Promise<void>;
+  onQueued: () => void;
 }
 
-export function userPrefix(user: string): string {
-  return `/user/${user}/`;
-}
-
-export function clientIdFor(user: string): string {
-  return `jupyterhub-user-${encodeURIComponent(user)}`;
+/** How many servers are up or on their way, for the admin and the active-server limit. */
+export interface ServerCounts {
+  running: number;
+  /** Spawns past the queue (or checking the account before joining it). */
+  starting: number;
+  /** Spawns waiting in the class-start queue. */
+  queued: number;
 }
 
 export class ServerManager {
@@ -56,9 +71,38 @@ export class ServerManager {
   private watchTimer: NodeJS.Timeout | null = null;
   private readonly lookup: (name: string) => Promise<Account | null>;
   private closed = false;
+  private readonly queue: SpawnQueue;
+  /** Arrival number of each spawn at the queue, for the log (ready order vs. queue order). */
+  private queueSeq = 0;
 
   constructor(private readonly o: ServerManagerOptions) {
     this.lookup = o.lookup ?? lookupAccount;
+    this.queue = new SpawnQueue({ concurrency: o.config.spawner.concurrency });
+  }
+
+  /** Spawns allowed in their starting phase at once (config, or sized for the machine). */
+  get concurrency(): number {
+    return this.queue.concurrency;
+  }
+
+  /** The user's place in the class-start queue, or null when their spawn is not waiting in it. */
+  queuePosition(user: string): QueuePosition | null {
+    return this.queue.position(user);
+  }
+
+  counts(): ServerCounts {
+    let running = 0;
+    for (const rec of Object.values(this.o.store.data.servers)) if (rec.status === 'running') running++;
+    const { queued } = this.queue.counts();
+    // a spawn that has just become ready counts as running while its job winds up
+    let pending = 0;
+    for (const user of this.jobs.keys()) if (!this.isReady(user)) pending++;
+    return { running, starting: pending - queued, queued };
+  }
+
+  /** Why the user's last spawn failed, as the HubError an API answer should carry; null if it did not. */
+  spawnError(user: string): HubError | null {
+    return this.progress(user)?.error ?? null;
   }
 
   record(user: string): ServerRecord | undefined {
@@ -85,9 +129,18 @@ export class ServerManager {
     if (this.stopping.has(user)) throw new HubError('HUB_ERR_BAD_REQUEST', 'Your server is still stopping; try again in a few seconds.');
     const rec = this.record(user);
     if (rec?.status === 'running') throw new HubError('HUB_ERR_ALREADY_RUNNING', `${user} is already running`);
+    const limit = this.o.config.spawner.activeServerLimit;
+    if (limit > 0) {
+      const c = this.counts();
+      if (c.running + c.starting + c.queued + 1 > limit) return this.refuse(user, limit);
+    }
     const progress = new ProgressLog();
     const wake = new WakeableSleep();
-    const job: SpawnJob = { progress, wake, done: Promise.resolve() };
+    let onQueued!: () => void;
+    const queued = new Promise<void>((resolve) => {
+      onQueued = resolve;
+    });
+    const job: SpawnJob = { progress, wake, done: Promise.resolve(), admitted: false, cancelled: null, queued, onQueued };
     this.jobs.set(user, job);
     this.finished.delete(user);
     job.done = this.runSpawn(user, job).finally(() => {
@@ -97,11 +150,54 @@ export class ServerManager {
     return progress;
   }
 
-  /** Resolves when the current spawn (if any) has ended, or after `ms`. */
+  /**
+   * The active-server limit is reached: the spawn fails at once with a message the student can act
+   * on (a failed progress event, the record's stop reason, and a 503 HubError for the API). Not a
+   * 429: nothing is wrong with the request, and retrying at once would not help.
+   */
+  private refuse(user: string, limit: number): ProgressLog {
+    const message = `The lab has reached its limit of ${limit} running ${limit === 1 ? 'server' : 'servers'}. Try again in a few minutes, or ask your instructor.`;
+    const progress = new ProgressLog();
+    progress.fail(new HubError('HUB_ERR_SPAWN_FAILED', message, { status: 503 }), message);
+    const now = new Date().toISOString();
+    const prev = this.record(user);
+    this.o.store.data.servers[user] = {
+      user,
+      name: '',
+      status: 'failed',
+      spawner: prev?.spawner ?? this.o.spawner.kind,
+      state: {},
+      target: null,
+      started: null,
+      lastActivity: prev?.lastActivity ?? now,
+      stoppedAt: now,
+      stopReason: message,
+      tokenId: null,
+    };
+    this.finished.set(user, progress);
+    this.recordFailure(user, message);
+    this.o.store.commit().catch((err) => this.o.log.error({ err }, 'state write failed'));
+    return progress;
+  }
+
+  /** Keeps the last SPAWN_FAILURES_KEPT failed spawns for the admin and logs each at warn. */
+  private recordFailure(user: string, reason: string): void {
+    const list = this.o.store.data.spawnFailures;
+    list.push({ user, at: new Date().toISOString(), reason });
+    if (list.length > SPAWN_FAILURES_KEPT) list.splice(0, list.length - SPAWN_FAILURES_KEPT);
+    this.o.log.warn({ user, reason }, 'spawn failed');
+  }
+
+  /**
+   * Resolves when the current spawn (if any) has ended, or after `ms`, or as soon as it has to wait
+   * in the queue: then it will not end soon, and the student is better off seeing their place.
+   */
   async waitSpawn(user: string, ms: number): Promise<void> {
     const job = this.jobs.get(user);
     if (!job) return;
-    await Promise.race([job.done, new Promise((r) => setTimeout(r, ms).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([job.done, job.queued, new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 
   /** Called when a server reports activity: a spawn waiting for it to answer probes right away. */
@@ -140,78 +236,47 @@ export class ServerManager {
     };
     store.data.servers[user] = rec;
     try {
-      emit(5, 'Checking your account');
+      // checked before joining the queue, so a student without a usable account is told at once
+      emit(1, 'Checking your account');
       const account = await this.lookup(user);
       if (!account) throw new HubError('HUB_ERR_SPAWN_FAILED', `There is no Linux account named ${user} on this server.`);
       if (account.locked || account.expired) throw new HubError('HUB_ERR_SPAWN_FAILED', 'Your account is locked or expired.');
 
-      // credentials for this launch: the API token doubles as the OAuth client secret
-      tokens.revokeWhere((t) => t.user === user && t.kind === 'server');
-      const clientId = clientIdFor(user);
-      const { token, record: tokenRec } = tokens.create({
-        user,
-        kind: 'server',
-        scopes: serverTokenScopes(user),
-        note: `Server at ${prefix}`,
-        clientId: 'jupyterhub',
-      });
-      rec.tokenId = tokenRec.id;
-      store.data.oauthClients[clientId] = {
-        id: clientId,
-        secretHash: hashToken(token),
-        redirectUri: `${prefix}oauth_callback`,
-        description: `Server at ${prefix}`,
-        user,
-        server: '',
-        allowedScopes: accessScopes(user, ''),
-      };
-      // the token must be durable before the server first shows it to the hub (≥ 0.3 s after the
-      // exec), so the write runs alongside the start instead of before it
-      const credentialsSaved = store.commit();
+      const seq = await this.waitTurn(user, job, ulog);
+      let startedOk = false;
+      try {
+        // credentials for this launch: the API token doubles as the OAuth client secret
+        const { token, tokenId } = issueServerCredentials(store, tokens, user);
+        rec.tokenId = tokenId;
+        // the token must be durable before the server first shows it to the hub (≥ 0.3 s after
+        // the exec), so the write runs alongside the start instead of before it
+        const credentialsSaved = store.commit();
+        const env = serverHubEnv({ user, token, apiUrl: this.o.hubApiUrl(), config });
 
-      const apiUrl = this.o.hubApiUrl();
-      const env: Record<string, string> = {
-        JUPYTERHUB_API_TOKEN: token,
-        JPY_API_TOKEN: token,
-        JUPYTERHUB_CLIENT_ID: clientId,
-        JUPYTERHUB_API_URL: apiUrl,
-        JUPYTERHUB_ACTIVITY_URL: `${apiUrl}/users/${encodeURIComponent(user)}/activity`,
-        JUPYTERHUB_USER: user,
-        JUPYTERHUB_SERVER_NAME: '',
-        JUPYTERHUB_BASE_URL: '/',
-        JUPYTERHUB_SERVICE_PREFIX: prefix,
-        JUPYTERHUB_OAUTH_CALLBACK_URL: `${prefix}oauth_callback`,
-        JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify(accessScopes(user, '')),
-        JUPYTERHUB_OAUTH_SCOPES: JSON.stringify(accessScopes(user, '')),
-        JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: '[]',
-        JUPYTERHUB_HOST: '',
-      };
-      if (config.spawner.defaultUrl) env.JUPYTERHUB_DEFAULT_URL = config.spawner.defaultUrl;
+        emit(15, 'Starting your server process');
+        const starting = spawner.start({ account, env, prefix, onProgress: (e) => job.progress.push(e) });
+        const [saved, launched] = await Promise.allSettled([credentialsSaved, starting]);
+        if (launched.status === 'fulfilled') started = launched.value;
+        if (saved.status === 'rejected') throw saved.reason;
+        if (launched.status === 'rejected') throw launched.reason;
+        started = launched.value;
+        rec.state = started.state;
+        rec.target = started.target;
+        await store.commit();
 
-      emit(15, 'Starting your server process');
-      const starting = spawner.start({
-        account,
-        env,
-        prefix,
-        onProgress: (e) => job.progress.push(e),
-      });
-      const [saved, launched] = await Promise.allSettled([credentialsSaved, starting]);
-      if (launched.status === 'fulfilled') started = launched.value;
-      if (saved.status === 'rejected') throw saved.reason;
-      if (launched.status === 'rejected') throw launched.reason;
-      started = launched.value;
-      rec.state = started.state;
-      rec.target = started.target;
-      await store.commit();
-
-      emit(50, 'Waiting for your server to answer');
-      await this.waitReady(user, started, job, config.spawner.startTimeoutSeconds * 1000);
+        emit(50, 'Waiting for your server to answer');
+        await this.waitReady(user, started, job, config.spawner.startTimeoutSeconds * 1000);
+        startedOk = true;
+      } finally {
+        // the CPU-heavy part is over either way: the next in line may start
+        this.queue.release(user, startedOk);
+      }
 
       await this.o.proxy.addRoute(prefix, started.target, { user, server_name: '' });
       rec.status = 'running';
       rec.started = new Date().toISOString();
       await store.commit();
-      ulog.info({ ms: Date.now() - t0, target: started.target }, 'server ready');
+      ulog.info({ ms: Date.now() - t0, seq, target: started.target }, 'server ready');
       job.progress.push({
         progress: 100,
         ready: true,
@@ -220,16 +285,56 @@ export class ServerManager {
         url: prefix,
       });
     } catch (err) {
-      const reason = err instanceof HubError ? err.message : `Internal error: ${(err as Error).message}`;
-      ulog.warn({ err: err instanceof HubError ? undefined : err, reason }, 'spawn failed');
       if (started) await spawner.stop(user, started.state).catch((e) => ulog.error({ err: e }, 'cleanup stop failed'));
       this.forgetCredentials(user);
-      rec.status = 'failed';
       rec.stoppedAt = new Date().toISOString();
-      rec.stopReason = reason;
+      if (job.cancelled) {
+        // stopped while waiting: not a failure, nothing was started
+        rec.status = 'stopped';
+        rec.stopReason = job.cancelled.reason;
+        ulog.info({ reason: job.cancelled.reason }, 'spawn cancelled before it started');
+        job.progress.fail(new HubError('HUB_ERR_BAD_REQUEST', 'The start was cancelled.'), 'The start was cancelled.');
+      } else {
+        const error = err instanceof HubError ? err : new HubError('HUB_ERR_SPAWN_FAILED', `Internal error: ${(err as Error).message}`, { cause: err });
+        if (!(err instanceof HubError)) ulog.error({ err }, 'spawn failed with an internal error');
+        rec.status = 'failed';
+        rec.stopReason = error.message;
+        // a shutdown is not the student's failure: nothing for the admin to look into
+        if (!this.closed) this.recordFailure(user, error.message);
+        job.progress.fail(error);
+      }
       await store.commit().catch((e) => ulog.error({ err: e }, 'state write failed'));
-      job.progress.push({ progress: 100, failed: true, message: `Spawn failed: ${reason}` });
     }
+  }
+
+  /**
+   * Waits in the class-start queue, telling the student their place whenever it changes; returns
+   * the spawn's arrival number. Throws when the spawn was cancelled or the hub is shutting down.
+   */
+  private async waitTurn(user: string, job: SpawnJob, ulog: Logger): Promise<number> {
+    const shuttingDown = () => new HubError('HUB_ERR_SPAWN_FAILED', 'LabHub is shutting down.');
+    if (job.cancelled) throw new HubError('HUB_ERR_BAD_REQUEST', 'The start was cancelled.');
+    if (this.closed) throw shuttingDown();
+    const seq = ++this.queueSeq;
+    const queuedAt = Date.now();
+    let first = 0;
+    const admitted = this.queue.acquire(user, (p) => {
+      first ||= p.position;
+      // the bar creeps from 2 % to 10 % as the line moves, so a waiting student sees it move
+      const progress = 2 + Math.floor((8 * (first - p.position)) / first);
+      job.progress.push({ progress, message: queueMessage(p), queue: { position: p.position, estimate_seconds: p.estimateSeconds } });
+    });
+    if (first) {
+      ulog.info({ seq, position: first }, 'spawn queued');
+      job.onQueued();
+    }
+    if (!(await admitted)) {
+      if (job.cancelled) throw new HubError('HUB_ERR_BAD_REQUEST', 'The start was cancelled.');
+      throw shuttingDown();
+    }
+    job.admitted = true;
+    ulog.info({ seq, waitedMs: Date.now() - queuedAt }, 'spawn starting');
+    return seq;
   }
 
   private async waitReady(user: string, started: { target: string; state: Record<string, unknown> }, job: SpawnJob, timeoutMs: number) {
@@ -256,12 +361,8 @@ export class ServerManager {
     throw new HubError('HUB_ERR_SPAWN_FAILED', 'LabHub is shutting down.');
   }
 
-  /** Removes the server's token, its OAuth client, and every OAuth token issued to that client. */
   private forgetCredentials(user: string): void {
-    const { tokens, store } = this.o;
-    const clientId = clientIdFor(user);
-    tokens.revokeWhere((t) => (t.user === user && t.kind === 'server') || t.clientId === clientId);
-    delete store.data.oauthClients[clientId];
+    forgetServerCredentials(this.o.store, this.o.tokens, user);
   }
 
   /** Stops the user's server (route first, then the process); `reason` is shown to the student. */
@@ -279,6 +380,11 @@ export class ServerManager {
 
   private async runStop(user: string, reason: string | null): Promise<void> {
     const job = this.jobs.get(user);
+    if (job && !job.admitted) {
+      // not started yet: leave the queue (or do not join it) instead of starting only to stop
+      job.cancelled = { reason };
+      this.queue.cancel(user);
+    }
     if (job) await job.done;
     const rec = this.record(user);
     if (!rec || rec.status === 'stopped' || rec.status === 'failed') return;
@@ -331,48 +437,9 @@ export class ServerManager {
    * At hub start: re-adopt every recorded server that is alive and answers, mark the others
    * stopped, and make the proxy's routes match (hub default route included).
    */
-  async reconcile(): Promise<{ adopted: string[]; stopped: string[] }> {
-    const { store, proxy, spawner, log } = this.o;
-    const adopted: string[] = [];
-    const stopped: string[] = [];
-    await proxy.addRoute('/', this.o.hubTarget(), { hub: true });
-    for (const rec of Object.values(store.data.servers)) {
-      if (rec.status === 'stopped' || rec.status === 'failed') continue;
-      const poll = await spawner.poll(rec.user, rec.state).catch(() => ({ running: false as const, exitCode: null, signal: null, reason: 'unknown' }));
-      const answers = poll.running && rec.target ? await probeHttp(`${rec.target}${userPrefix(rec.user)}`, 5000) : null;
-      if (poll.running && rec.status === 'running' && answers !== null && answers < 500) {
-        adopted.push(rec.user);
-        continue;
-      }
-      if (poll.running) {
-        // half-started or not answering: stop it rather than leave an orphan
-        await spawner.stop(rec.user, rec.state).catch((err) => log.warn({ err, user: rec.user }, 'stop failed'));
-      }
-      this.forgetCredentials(rec.user);
-      rec.status = 'stopped';
-      rec.stoppedAt = new Date().toISOString();
-      rec.target = null;
-      rec.stopReason = poll.running
-        ? 'LabHub restarted while your server was starting, so it was stopped. Start it again.'
-        : `Your server stopped: ${poll.running ? '' : poll.reason}`;
-      stopped.push(rec.user);
-    }
-    await store.commit();
-    const routes = await proxy.getRoutes();
-    for (const [prefix, route] of Object.entries(routes)) {
-      if (prefix === '/') continue;
-      const user = route.data.user;
-      const rec = typeof user === 'string' ? store.data.servers[user] : undefined;
-      if (!rec || rec.status !== 'running' || prefix !== userPrefix(rec.user) || route.target !== rec.target) {
-        await proxy.deleteRoute(prefix);
-      }
-    }
-    for (const user of adopted) {
-      const rec = store.data.servers[user]!;
-      if (routes[userPrefix(user)]?.target !== rec.target) await proxy.addRoute(userPrefix(user), rec.target!, { user, server_name: '' });
-    }
-    log.info({ adopted: adopted.length, stopped: stopped.length }, 'reconciled servers with processes and proxy routes');
-    return { adopted, stopped };
+  reconcile(): Promise<{ adopted: string[]; stopped: string[] }> {
+    const { store, tokens, proxy, spawner, log } = this.o;
+    return reconcileServers({ store, tokens, proxy, spawner, log, hubTarget: this.o.hubTarget() });
   }
 
   /** Polls running servers every `watchIntervalMs` so a dead one is noticed without a visit. */
@@ -391,6 +458,7 @@ export class ServerManager {
   /** Stops watching; user servers keep running unless `stopServers`. */
   async close(stopServers = false): Promise<void> {
     this.closed = true;
+    this.queue.close();
     if (this.watchTimer) clearInterval(this.watchTimer);
     for (const job of this.jobs.values()) job.wake.wake();
     await Promise.allSettled([...this.jobs.values()].map((j) => j.done));
