@@ -7,8 +7,20 @@ import type { ServerRecord, UserRecord } from '../store/state.js';
 export const JUPYTERHUB_VERSION = '3.0.0';
 
 /** `2026-11-21T23:21:29.073Z` → `2026-11-21T23:21:29.073000Z` (microseconds, as the Python hub writes). */
+const isoCache = new Map<string, string | null>();
+
 export function isoZ(value: string | null | undefined): string | null {
   if (!value) return null;
+  // listing users formats the same few hundred timestamps on every call: remember them
+  const hit = isoCache.get(value);
+  if (hit !== undefined) return hit;
+  if (isoCache.size > 20_000) isoCache.clear();
+  const out = formatIsoZ(value);
+  isoCache.set(value, out);
+  return out;
+}
+
+function formatIsoZ(value: string): string | null {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return null;
   const ms = d.getUTCMilliseconds();

@@ -50,14 +50,18 @@ export function visibleUserModel(
     withState: has('admin:server_state'),
     includeStopped,
   });
+  const readUsers = has('read:users');
+  const readServers = has('read:servers');
+  // the common case (admins, tools): everything visible, no copy
+  if (readUsers && readServers && has('admin:auth_state')) return full;
   const model: Record<string, unknown> = {};
-  if (has('read:users')) Object.assign(model, full);
+  if (readUsers) Object.assign(model, full);
   else {
     if (has('read:users:name')) Object.assign(model, { kind: full.kind, name: full.name, admin: full.admin });
     if (has('read:users:groups')) model.groups = full.groups;
     if (has('read:users:activity')) model.last_activity = full.last_activity;
   }
-  if (has('read:servers')) model.servers = full.servers;
+  if (readServers) model.servers = full.servers;
   else delete model.servers;
   if (!has('admin:auth_state')) delete model.auth_state;
   return Object.keys(model).length ? model : null;
