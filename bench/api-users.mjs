@@ -5,12 +5,12 @@
 // Usage (root, after npm run build): node bench/api-users.mjs [--users 200] [--requests 400] [--no-write]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, appendFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './lib/harness.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, def) => {
@@ -21,14 +21,6 @@ const USERS = Number(arg('users', 200));
 const REQUESTS = Number(arg('requests', 400));
 const WRITE = !process.argv.includes('--no-write');
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function get(agent, url, token) {

@@ -4,7 +4,7 @@
  * admin scripts written for JupyterHub work unchanged. Hub users are Linux accounts: creating one
  * needs the account to exist (the roster import creates accounts).
  */
-import express, { type Request, type Router } from 'express';
+import express, { type Router } from 'express';
 import { isValidUserName, type Account } from '../auth/accounts.js';
 import type { SessionManager } from '../auth/sessions.js';
 import { HubError } from '../errors.js';
@@ -14,7 +14,7 @@ import type { ProxyClient } from '../proxy/types.js';
 import type { ServerManager } from '../servers/manager.js';
 import type { Store } from '../store/store.js';
 import type { TokenStore } from '../tokens/token-store.js';
-import { apiIdentity, can, groupsOf, jsonBody, membershipIndex, requireScope, scopeIndex, userParam, userTarget } from './access.js';
+import { apiIdentity, can, jsonBody, membershipIndex, requireScope, scopeIndex, userParam, userTarget } from './access.js';
 import { JUPYTERHUB_VERSION, paginate, userModel } from './models.js';
 
 export interface UsersApiOptions {
@@ -216,5 +216,3 @@ async function requireAccounts(o: UsersApiOptions, names: string[]): Promise<voi
   }
 }
 
-export { groupsOf };
-export type { Request };
