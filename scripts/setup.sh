@@ -14,7 +14,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 
-packages=(jupyterhub python3-ipykernel python3-notebook libpam0g-dev util-linux procps passwd)
+# g++/make/python3 build the native addons (authenticate-pam, node-pty); tar/gzip archive removed homes
+packages=(jupyterhub python3-ipykernel python3-notebook libpam0g-dev util-linux procps passwd tar gzip g++ make python3)
 [ "$want_tests" = 1 ] && packages+=(chromium)
 
 missing=()
@@ -34,7 +35,8 @@ if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split("."
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # the Electron binary cannot be downloaded here and the hub never needs it (see main/README.md)
+  ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund
 fi
 npm run build --silent
 echo "setup.sh: LabHub is built; run it with: npx labhub serve"
