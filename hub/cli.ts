@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config, type ConfigArgv } from './config.js';
 import { createLogger, type Logger } from './log.js';
+import { LABHUB_VERSION } from './version.js';
 import { StateDamagedError } from './store/durable-file.js';
 
 export const USAGE = `Usage: labhub <command> [options]
@@ -37,7 +38,6 @@ Options:
 Students open http://<this server>:<port>/ and log in with their Linux password.
 See README.md for the configuration reference.`;
 
-const VERSION = '0.1.0';
 
 interface ParsedArgs {
   command: string | undefined;
@@ -112,7 +112,7 @@ export async function runCli(argv: string[]): Promise<number> {
       return 0;
     }
     if (args.version) {
-      process.stdout.write(`labhub ${VERSION}\n`);
+      process.stdout.write(`labhub ${LABHUB_VERSION}\n`);
       return 0;
     }
     if (!args.command || !['serve', 'hub', 'proxy', 'users', 'token'].includes(args.command)) {

@@ -26,6 +26,7 @@ export const errorCatalogue = {
     status: 507,
     message: "The LabHub server's disk is full, so nothing could be saved. Nothing was changed; ask the lab administrator to free space.",
   },
+  HUB_ERR_INVALID_SETTINGS: { status: 400, message: 'Invalid settings; nothing was changed' },
   HUB_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -34,14 +35,17 @@ export type HubErrorCode = keyof typeof errorCatalogue;
 /** An error with a stable code, an HTTP status and a message that is safe to show to the user. */
 export class HubError extends Error {
   readonly status: number;
+  /** Per-field validation problems, sent with the JSON error as `problems`. */
+  readonly problems?: ReadonlyArray<{ field: string; message: string }>;
   constructor(
     readonly code: HubErrorCode,
     message?: string,
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown; status?: number; problems?: ReadonlyArray<{ field: string; message: string }> },
   ) {
     super(message ?? errorCatalogue[code].message, options?.cause ? { cause: options.cause } : undefined);
     this.name = 'HubError';
     this.status = options?.status ?? errorCatalogue[code].status;
+    if (options?.problems) this.problems = options.problems;
   }
 }
 

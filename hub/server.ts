@@ -10,6 +10,11 @@ import { groupsRouter } from './api/groups.js';
 import { apiRouter } from './api/router.js';
 import { tokensRouter } from './api/tokens.js';
 import { usersRouter } from './api/users.js';
+import { labhubRouter } from './api/labhub.js';
+import { HomeUsage } from './admin/home-usage.js';
+import { PasswdIndex } from './admin/passwd-index.js';
+import { adminPagesRouter } from './pages/admin.js';
+import { RuntimeSettings } from './settings/runtime-settings.js';
 import { JUPYTERHUB_VERSION } from './api/models.js';
 import { cachedLookup, lookupAccount, type Account } from './auth/accounts.js';
 import { LoginLimiter } from './auth/login-limiter.js';
@@ -61,9 +66,14 @@ export function proxyApiUrl(config: Readonly<Config>): string {
   return info.apiUrl;
 }
 
-export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): Promise<Hub> {
-  const log = deps.logger ?? createLogger({ name: 'hub', level: config.logLevel, logDir: config.logDir });
-  const store = await Store.open(config.dataDir);
+export async function createHub(fileConfig: Readonly<Config>, deps: HubDeps = {}): Promise<Hub> {
+  const startedAt = new Date();
+  const log = deps.logger ?? createLogger({ name: 'hub', level: fileConfig.logLevel, logDir: fileConfig.logDir });
+  const store = await Store.open(fileConfig.dataDir);
+  // settings saved from the admin GUI override the file; components get the live copy
+  const settings = new RuntimeSettings(fileConfig, store);
+  const config = settings.live;
+  if (settings.saved().length) log.info({ saved: settings.saved() }, 'run-time settings from the state override the config file');
   const tokens = new TokenStore(store);
   tokens.pruneExpired();
   const sessions = new SessionManager(store, config.cookie.maxAgeDays * 86_400_000);
@@ -105,6 +115,23 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
     watchIntervalMs: deps.watchIntervalMs,
   });
   const culler = new IdleCuller({ config: config.culler, store, servers, proxy, log: log.child({ component: 'culler' }) });
+  const passwd = new PasswdIndex();
+  const usage = new HomeUsage({
+    log: log.child({ component: 'home-usage' }),
+    homes: async () => {
+      const all = await passwd.get();
+      const homes = new Map<string, string>();
+      for (const name of Object.keys(store.data.users)) {
+        const home = all.get(name)?.home;
+        if (home && home !== '/') homes.set(name, home);
+      }
+      return homes;
+    },
+  });
+  settings.onChange((v) => {
+    servers.setConcurrency(v.spawnConcurrency);
+    if (v.cullerEnabled && reconciled) culler.start();
+  });
   const oauth = new OAuthProvider({ store, tokens, identity, log, tokenLifetimeSeconds: Math.round(config.cookie.maxAgeDays * 86400) });
 
   const app = express();
@@ -128,10 +155,12 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
   app.use(usersRouter({ store, identity, servers, tokens, sessions, proxy, lookup, log, spawnerKind: spawner.kind }));
   app.use(tokensRouter({ store, identity, tokens, login, log }));
   app.use(groupsRouter({ store, identity, log }));
+  app.use(labhubRouter({ config, store, identity, servers, proxy, settings, usage, passwd, log, startedAt }));
   // any other /hub/api path is JupyterHub's JSON 404
   app.all('/hub/api/{*rest}', () => {
     throw new HubError('HUB_ERR_NOT_FOUND');
   });
+  app.use(adminPagesRouter({ identity }));
   app.use(pagesRouter({ config, store, identity, sessions, login, tokens, servers, log }));
   app.use(() => {
     throw new HubError('HUB_ERR_NOT_FOUND');
@@ -155,13 +184,15 @@ export async function createHub(config: Readonly<Config>, deps: HubDeps = {}): P
       log.info({ address: `${bound.address}:${bound.port}`, dataDir: config.dataDir }, 'hub listening');
       await reconcileWithRetry(servers, log);
       reconciled = true;
-      await issueCliToken(store, tokens, config.dataDir, hubTarget());
+      await issueCliToken(store, tokens, config.dataDir, hubTarget(), config.auth.adminGroups[0]);
       servers.startWatching();
       culler.start();
+      usage.start();
       return bound;
     },
     async close() {
       await culler.close();
+      await usage.close();
       await servers.close(config.spawner.stopOnShutdown);
       if (server) {
         const s = server;

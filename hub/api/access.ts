@@ -93,3 +93,17 @@ export function jsonBody(req: Request, res: Response, next: NextFunction): void 
   }
   json(req, res, (err?: unknown) => (err ? next(new HubError('HUB_ERR_INVALID_JSON')) : next()));
 }
+
+/**
+ * The LabHub admin extensions (`/hub/api/labhub/…`) are for admins only: the caller must be an
+ * admin and hold `admin:users` and `admin:servers` unfiltered (a token an admin scoped down to
+ * less cannot use them).
+ */
+export function requireAdmin(req: Request, identity: IdentityResolver): Identity {
+  const id = apiIdentity(req, identity);
+  const granted = id.scopes;
+  if (!id.admin || !granted.includes('admin:users') || !granted.includes('admin:servers')) {
+    throw new HubError('HUB_ERR_FORBIDDEN', 'This is for LabHub admins only; log in with an admin account or use an admin token.');
+  }
+  return id;
+}

@@ -31,7 +31,7 @@ export function errorHandler(log: Logger, identity: IdentityResolver) {
     }
     const accept = String(req.headers.accept ?? '');
     if (req.path.startsWith('/hub/api') || (accept.includes('application/json') && !accept.includes('text/html'))) {
-      res.status(status).json({ status, message });
+      res.status(status).json(hubErr?.problems ? { status, message, problems: hubErr.problems } : { status, message });
       return;
     }
     let user: string | null = null;

@@ -70,9 +70,11 @@ export class OAuthProvider {
       throw new HubError('HUB_ERR_OAUTH_CLIENT', 'Unknown OAuth client or mismatched redirect URI. Go back to your LabHub home page and open your server from there.');
     }
     if (str('response_type') !== 'code') throw new HubError('HUB_ERR_BAD_REQUEST', 'Unsupported response_type; only "code" is supported.');
-    // only the owner may use their server; admin access to others comes with the admin GUI
+    // the owner may use their server, and an admin may open anyone's (JupyterHub's admin role
+    // holds access:servers); nobody else
     if (identity.user !== client.user) {
-      throw new HubError('HUB_ERR_FORBIDDEN', `You do not have access to ${client.user}'s server.`);
+      if (!identity.admin) throw new HubError('HUB_ERR_FORBIDDEN', `You do not have access to ${client.user}'s server.`);
+      this.o.log.info({ admin: identity.user, user: client.user }, 'admin opened a server');
     }
     const code = newOAuthToken();
     this.codes.set(code, {

@@ -85,6 +85,11 @@ export class ServerManager {
     return this.queue.concurrency;
   }
 
+  /** Applies a new spawn concurrency (runtime settings) to the next queued start. */
+  setConcurrency(n: number): void {
+    this.queue.setConcurrency(n);
+  }
+
   /** The user's place in the class-start queue, or null when their spawn is not waiting in it. */
   queuePosition(user: string): QueuePosition | null {
     return this.queue.position(user);

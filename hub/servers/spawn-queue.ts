@@ -41,7 +41,7 @@ interface Waiter {
 }
 
 export class SpawnQueue {
-  readonly concurrency: number;
+  private limit: number;
   private readonly waiting: Waiter[] = [];
   /** Keys in their starting phase, with the time they were admitted. */
   private readonly active = new Map<string, number>();
@@ -52,10 +52,21 @@ export class SpawnQueue {
   private closed = false;
 
   constructor(o: SpawnQueueOptions) {
-    this.concurrency = o.concurrency > 0 ? o.concurrency : defaultConcurrency();
+    this.limit = o.concurrency > 0 ? o.concurrency : defaultConcurrency();
     this.initialMs = (o.initialStartSeconds ?? 3) * 1000;
     this.window = o.window ?? 10;
     this.now = o.now ?? Date.now;
+  }
+
+  /** Starts allowed at once. */
+  get concurrency(): number {
+    return this.limit;
+  }
+
+  /** Changes the limit at run time (0 = the default); a raised limit admits waiters at once. */
+  setConcurrency(n: number): void {
+    this.limit = n > 0 ? n : defaultConcurrency();
+    this.admit();
   }
 
   /**

@@ -103,6 +103,17 @@ export interface State {
   loginFailures: { users: Record<string, FailureRecord>; addresses: Record<string, FailureRecord> };
   groups: Record<string, GroupRecord>;
   spawnFailures: SpawnFailureRecord[];
+  /** Settings an admin changed at run time; they override the config file (hub/settings). */
+  settings: SavedSettings;
+}
+
+/** Run-time settings saved from the admin GUI (absent = the config file's value). */
+export interface SavedSettings {
+  cullerEnabled?: boolean;
+  idleTimeoutSeconds?: number;
+  spawnConcurrency?: number;
+  activeServerLimit?: number;
+  allowedGroups?: string[];
 }
 
 export function emptyState(): State {
@@ -117,5 +128,6 @@ export function emptyState(): State {
     loginFailures: { users: {}, addresses: {} },
     groups: {},
     spawnFailures: [],
+    settings: {},
   };
 }
