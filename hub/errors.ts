@@ -27,6 +27,8 @@ export const errorCatalogue = {
     message: "The LabHub server's disk is full, so nothing could be saved. Nothing was changed; ask the lab administrator to free space.",
   },
   HUB_ERR_INVALID_SETTINGS: { status: 400, message: 'Invalid settings; nothing was changed' },
+  HUB_ERR_ACCOUNT_PROTECTED: { status: 400, message: 'This account is protected: LabHub does not change root, system accounts or your own account' },
+  HUB_ERR_ACCOUNT_COMMAND: { status: 500, message: 'A system command for managing accounts failed' },
   HUB_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

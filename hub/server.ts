@@ -10,6 +10,7 @@ import { groupsRouter } from './api/groups.js';
 import { apiRouter } from './api/router.js';
 import { tokensRouter } from './api/tokens.js';
 import { usersRouter } from './api/users.js';
+import { accountsRouter } from './api/accounts.js';
 import { labhubRouter } from './api/labhub.js';
 import { HomeUsage } from './admin/home-usage.js';
 import { PasswdIndex } from './admin/passwd-index.js';
@@ -156,6 +157,7 @@ export async function createHub(fileConfig: Readonly<Config>, deps: HubDeps = {}
   app.use(tokensRouter({ store, identity, tokens, login, log }));
   app.use(groupsRouter({ store, identity, log }));
   app.use(labhubRouter({ config, store, identity, servers, proxy, settings, usage, passwd, log, startedAt }));
+  app.use(accountsRouter({ config, store, identity, servers, tokens, sessions, passwd, log }));
   // any other /hub/api path is JupyterHub's JSON 404
   app.all('/hub/api/{*rest}', () => {
     throw new HubError('HUB_ERR_NOT_FOUND');

@@ -7,8 +7,10 @@
 import { isValidUserName } from '../auth/accounts.js';
 import { HubError } from '../errors.js';
 
+/** Limits of one roster (the contract's): larger classes are imported in parts. */
 export const MAX_ROSTER_ROWS = 2000;
 export const MAX_ROSTER_BYTES = 1024 * 1024;
+/** Shortest password accepted from an admin (generated ones are 14 characters). */
 export const MIN_PASSWORD_LENGTH = 8;
 
 /**
@@ -40,6 +42,7 @@ export interface RosterRow {
   columns: number;
 }
 
+/** What creating the roster would do with a row (see docs/admin-api.md). */
 export type RowAction = 'create' | 'exists' | 'invalid' | 'duplicate';
 
 /** A row with its decision. Holds the password: never send it as is (see previewRow). */

@@ -184,17 +184,25 @@ export function usersRouter(o: UsersApiOptions): Router {
     if (!o.store.data.users[name]) throw new HubError('HUB_ERR_NOT_FOUND');
     if (name === id.user) throw new HubError('HUB_ERR_BAD_REQUEST', 'Cannot delete yourself!');
     await o.servers.stop(name, null);
-    o.tokens.revokeWhere((t) => t.user === name);
-    o.sessions.destroyUser(name);
-    for (const g of Object.values(o.store.data.groups)) g.users = g.users.filter((u) => u !== name);
-    delete o.store.data.servers[name];
-    delete o.store.data.users[name];
+    forgetHubUser(o, name);
     await o.store.commit();
     o.log.info({ by: id.user, user: name }, 'user removed from the hub (the Linux account is kept)');
     res.status(204).end();
   });
 
   return r;
+}
+
+/**
+ * Removes a hub user with their tokens, sessions, group memberships and server record (shared with
+ * the accounts API). The caller stops the server first and commits.
+ */
+export function forgetHubUser(o: Pick<UsersApiOptions, 'store' | 'tokens' | 'sessions'>, name: string): void {
+  o.tokens.revokeWhere((t) => t.user === name);
+  o.sessions.destroyUser(name);
+  for (const g of Object.values(o.store.data.groups)) g.users = g.users.filter((u) => u !== name);
+  delete o.store.data.servers[name];
+  delete o.store.data.users[name];
 }
 
 function addUser(store: Store, name: string, admin: boolean): void {

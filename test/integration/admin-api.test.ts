@@ -10,7 +10,7 @@ import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieClient } from '../helpers/browserless-client.js';
-import { startServer } from '../helpers/jupyter.js';
+import { openServer, startServer } from '../helpers/jupyter.js';
 import { LabhubProcess } from '../helpers/labhub-process.js';
 import { createTestUser, ensureGroup, removeAllTestUsers, removeGroup, type TestUser } from '../helpers/linux-users.js';
 
@@ -85,13 +85,13 @@ describe('admin only', () => {
       expect((await res.json()).status).toBe(403);
       const viaSession = await browser.raw(`/hub/api${path}`, {
         method,
-        headers: { 'Content-Type': 'application/json', 'X-XSRFToken': 'irrelevant' },
+        headers: { 'Content-Type': 'application/json', 'X-XSRFToken': 'irrelevant', Referer: `${lab.publicUrl}/hub/admin` },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       expect(viaSession.status, `session ${method} ${path}`).toBe(403);
     }
     // the student's session endpoint works and says what they are
-    const session = await browser.raw('/hub/api/labhub/session');
+    const session = await browser.raw('/hub/api/labhub/session', { headers: { Referer: `${lab.publicUrl}/hub/admin` } });
     expect(session.status).toBe(200);
     expect(JSON.parse(session.body)).toMatchObject({ user: student.name, admin: false });
     // nothing was created by the refused calls
@@ -113,13 +113,13 @@ describe('admin only', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
-    const session = JSON.parse((await browser.raw('/hub/api/labhub/session')).body);
+    const session = JSON.parse((await browser.raw('/hub/api/labhub/session', { headers: { Referer: `${lab.publicUrl}/hub/admin` } })).body);
     expect(session).toMatchObject({ user: admin.name, admin: true });
     expect(session.xsrf).toMatch(/.{16,}/);
     const patch = (xsrf: string) =>
       browser.raw('/hub/api/labhub/settings', {
         method: 'PATCH',
-        headers: { 'Content-Type': 'application/json', 'X-XSRFToken': xsrf },
+        headers: { 'Content-Type': 'application/json', 'X-XSRFToken': xsrf, Referer: `${lab.publicUrl}/hub/admin` },
         body: JSON.stringify({ idleTimeoutSeconds: 1800 }),
       });
     expect((await patch('wrong')).status).toBe(403);
@@ -218,11 +218,14 @@ describe('admin access to a student server', () => {
     await startServer(asStudent, student.name);
     const asAdmin = new CookieClient(lab.publicUrl);
     await asAdmin.login(admin.name, admin.password);
+    // a page visit runs the OAuth flow and gives the admin the server's cookie
+    await openServer(asAdmin, student.name);
     const res = await asAdmin.get(`/user/${student.name}/api/contents`);
-    expect(res.status).toBe(200);
+    expect(res.status, JSON.stringify(res.hops) + res.body.slice(0, 300)).toBe(200);
     expect(JSON.parse(res.body).type).toBe('directory');
     const asOther = new CookieClient(lab.publicUrl);
     await asOther.login(other.name, other.password);
+    expect((await asOther.get(`/user/${student.name}/tree`)).status).toBe(403);
     expect((await asOther.get(`/user/${student.name}/api/contents`)).status).toBe(403);
     const rows = await (await api('/labhub/users', { token: adminToken })).json();
     expect(rows.find((r: { name: string }) => r.name === student.name).server).toBe('running');
