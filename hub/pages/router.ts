@@ -134,7 +134,7 @@ export function pagesRouter(o: PagesOptions): Router {
   r.get('/hub/home', (req, res) => {
     const id = o.identity.fromSession(req);
     if (!id) return loginRedirect(req, res);
-    html(res, 200, homePage({ user: id.user, rec: o.servers.record(id.user), pending: o.servers.isPending(id.user), xsrf: id.session!.csrf }));
+    html(res, 200, homePage({ user: id.user, rec: o.servers.record(id.user), pending: o.servers.isPending(id.user), xsrf: id.session!.csrf, admin: id.admin }));
   });
 
   const spawn = async (req: Request, res: Response) => {

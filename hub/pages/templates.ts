@@ -24,7 +24,7 @@ function reasonBlock(rec: ServerRecord | undefined): string {
   return `<p class="notice">${esc(first)}${when}</p>${rest.length ? `<details><summary>Details</summary><pre>${esc(rest.join('\n'))}</pre></details>` : ''}`;
 }
 
-export function homePage(o: { user: string; rec: ServerRecord | undefined; pending: boolean; xsrf: string }): string {
+export function homePage(o: { user: string; rec: ServerRecord | undefined; pending: boolean; xsrf: string; admin?: boolean }): string {
   const running = o.rec?.status === 'running';
   const body = running
     ? `<p>Your server is running.</p><a class="button" id="open" href="/user/${esc(o.user)}/">Open my server</a>
@@ -32,7 +32,8 @@ export function homePage(o: { user: string; rec: ServerRecord | undefined; pendi
     : o.pending
       ? `<p>Your server is starting.</p><a class="button" href="/hub/spawn-pending/${esc(o.user)}">Show progress</a>`
       : `${reasonBlock(o.rec)}<p>Your server is not running.</p><a class="button" id="start" href="/hub/spawn/${esc(o.user)}">Start my server</a>`;
-  return page({ title: 'Home', user: o.user, scripts: ['home.js'], data: { user: o.user, xsrf: o.xsrf } }, `<h1>Hello, ${esc(o.user)}</h1>${body}`);
+  const admin = o.admin ? `<p class="admin-link"><a href="/hub/admin">Open the admin pages</a> (users, class rosters, logs, settings)</p>` : '';
+  return page({ title: 'Home', user: o.user, scripts: ['home.js'], data: { user: o.user, xsrf: o.xsrf } }, `<h1>Hello, ${esc(o.user)}</h1>${body}${admin}`);
 }
 
 export function spawnPendingPage(o: { user: string; viewer: string; next: string; progressUrl: string }): string {

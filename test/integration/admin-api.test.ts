@@ -79,6 +79,7 @@ describe('admin only', () => {
     const page = await browser.raw('/hub/admin');
     expect(page.status).toBe(403);
     expect(page.body).toContain('admins only');
+    expect((await browser.raw('/hub/home')).body).not.toContain('/hub/admin');
     for (const [method, path, body] of ADMIN_CALLS) {
       const res = await api(path, { method, token: studentToken, body });
       expect(res.status, `${method} ${path}`).toBe(403);
@@ -113,6 +114,7 @@ describe('admin only', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    expect((await browser.raw('/hub/home')).body).toContain('href="/hub/admin"');
     const session = JSON.parse((await browser.raw('/hub/api/labhub/session', { headers: { Referer: `${lab.publicUrl}/hub/admin` } })).body);
     expect(session).toMatchObject({ user: admin.name, admin: true });
     expect(session.xsrf).toMatch(/.{16,}/);
