@@ -1,0 +1,25 @@
+/**
+ * Is the hub up? `GET <publicUrl>/hub/health` through the proxy answers 200 once the hub has
+ * re-adopted its servers and fixed the routes, 503 while it is starting (or from the proxy while
+ * the hub is down); no answer means nothing listens there.
+ */
+import { readProxyInfo } from '../hub/proxy/proxy-info.js';
+
+export type HealthResult = 'ready' | 'starting' | 'down';
+
+/** One health check with a timeout; never throws. */
+export async function probeHealth(hubUrl: string, timeoutMs = 2000): Promise<HealthResult> {
+  try {
+    const res = await fetch(new URL('/hub/health', hubUrl), { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    await res.body?.cancel().catch(() => undefined);
+    return res.status === 200 ? 'ready' : 'starting';
+  } catch {
+    return 'down';
+  }
+}
+
+/** The hub's public URL: the configured one, else what the running proxy wrote to `<dataDir>/proxy.json`. */
+export function resolveHubUrl(dataDir: string, configured?: string | null): string | null {
+  if (configured) return configured;
+  return readProxyInfo(dataDir)?.publicUrl ?? null;
+}
