@@ -1,0 +1,146 @@
+/** Shapes of the hub's REST answers the GUI reads (docs/admin-api.md, JupyterHub's models). */
+
+export interface Session {
+  user: string;
+  admin: boolean;
+  xsrf: string;
+  version: string;
+}
+
+export interface DiskStatus {
+  mount: string;
+  fs: string;
+  size: number | null;
+  used: number | null;
+  available: number | null;
+  percent: number | null;
+}
+
+export interface HubStatus {
+  hub: { version: string; pid: number; startedAt: string; uptimeSeconds: number };
+  proxy: { alive: boolean; pid: number | null; startedAt: string | null; uptimeSeconds: number | null; publicUrl: string | null; routes: number | null };
+  /** null when the hub could not read the machine's figures at all. */
+  machine: {
+    hostname: string | null;
+    cores: number | null;
+    cpuPercent: number | null;
+    load: number[] | null;
+    memory: { total: number | null; used: number | null; available: number | null } | null;
+    disks: DiskStatus[] | null;
+    homeDisk: DiskStatus | null;
+  } | null;
+  users: { total: number; online: number; admins: number };
+  servers: { running: number; starting: number; queued: number; stopping: number; limit: number; concurrency: number };
+  spawnFailures: { user: string; time: string; message: string }[];
+  lockouts: { kind: 'user' | 'address' | string; key: string; until: string; failures: number }[];
+}
+
+export type ServerState = 'stopped' | 'queued' | 'starting' | 'running' | 'stopping';
+
+export interface UserRow {
+  name: string;
+  fullName: string | null;
+  uid: number | null;
+  /** false when the Linux account is gone; null when the hub could not read the accounts. */
+  linux: boolean | null;
+  admin: boolean;
+  groups: string[];
+  server: ServerState;
+  queuePosition: number | null;
+  started: string | null;
+  lastActivity: string | null;
+  url: string;
+  homeBytes: number | null;
+  homeMeasuredAt: string | null;
+  lockedOut: boolean;
+}
+
+export interface AccountInput {
+  name: string;
+  fullName?: string;
+  group?: string;
+  password?: string;
+}
+
+/** Either a CSV roster or a list of users (the same two bodies preview and create accept). */
+export type AccountsBody = { csv: string } | { users: AccountInput[] };
+
+export type PreviewAction = 'create' | 'exists' | 'invalid' | 'duplicate';
+
+export interface PreviewRow {
+  line: number;
+  name: string;
+  fullName: string;
+  group: string;
+  passwordGiven: boolean;
+  action: PreviewAction;
+  problems: string[];
+}
+
+export interface PreviewResult {
+  rows: PreviewRow[];
+  summary: Record<PreviewAction, number>;
+}
+
+export type CreateStatus = 'created' | 'updated' | 'skipped' | 'failed';
+
+export interface CreateRow {
+  line: number;
+  name: string;
+  fullName: string;
+  group: string;
+  status: CreateStatus;
+  password?: string;
+  message?: string;
+}
+
+export interface CreateResult {
+  rows: CreateRow[];
+  summary: Record<CreateStatus, number>;
+}
+
+export type HomeChoice = 'keep' | 'archive' | 'delete';
+
+export interface RemoveResult {
+  name: string;
+  home: 'kept' | 'archived' | 'deleted';
+  archive: string | null;
+}
+
+export interface LogInfo {
+  id: string;
+  size: number;
+  modified: string;
+}
+
+export interface LogTail {
+  id: string;
+  lines: string[];
+  size: number;
+  truncated: boolean;
+}
+
+export interface Settings {
+  cullerEnabled: boolean;
+  idleTimeoutSeconds: number;
+  spawnConcurrency: number;
+  activeServerLimit: number;
+  allowedGroups: string[];
+}
+
+export interface SettingsAnswer {
+  settings: Settings;
+  saved: (keyof Settings)[];
+}
+
+/** JupyterHub's group model. */
+export interface Group {
+  kind: 'group';
+  name: string;
+  users: string[];
+}
+
+export interface Problem {
+  field: string;
+  message: string;
+}

@@ -1,0 +1,137 @@
+/**
+ * Dashboard: the hub, the proxy, the machine (CPU, memory, disks) and who is working, refreshed
+ * every 3 s while it is on screen (GET /hub/api/labhub/status).
+ */
+import type { DiskStatus, HubStatus } from '../api.js';
+import { usageBar } from '../components/bar.js';
+import { bytes, dateTime, duration, relativeTime } from '../components/format.js';
+import { h, replaceChildren } from '../components/h.js';
+import { errorBox } from '../components/notice.js';
+import { poll } from '../components/poller.js';
+import type { View } from './view.js';
+
+const POLL_MS = 3000;
+
+function card(title: string, ...body: (Node | string)[]): HTMLElement {
+  return h('section', { class: 'card' }, h('h2', null, title), ...body);
+}
+
+function figure(value: string | number, label: string, cls = ''): HTMLElement {
+  return h('div', { class: `figure ${cls}` }, h('span', { class: 'figure-value' }, String(value)), h('span', { class: 'figure-label' }, label));
+}
+
+function diskBar(d: DiskStatus, label: string): HTMLElement {
+  return usageBar(label, d.percent, `${bytes(d.used)} of ${bytes(d.size)} used, ${bytes(d.available)} free (${d.fs})`);
+}
+
+const NO_MACHINE: NonNullable<HubStatus['machine']> = { hostname: null, cores: null, cpuPercent: null, load: null, memory: null, disks: null, homeDisk: null };
+
+function render(s: HubStatus): HTMLElement[] {
+  const m = s.machine ?? NO_MACHINE;
+  const mem = m.memory;
+  const memPercent = mem && mem.total ? ((mem.used ?? 0) / mem.total) * 100 : null;
+  const cpuDetail = [m.cores ? `${m.cores} cores` : '', m.load ? `load ${m.load.map((l) => l.toFixed(2)).join(' / ')}` : ''].filter(Boolean).join(', ');
+  const disks: HTMLElement[] = [];
+  if (m.homeDisk) disks.push(diskBar(m.homeDisk, `Homes (${m.homeDisk.mount})`));
+  for (const d of m.disks ?? []) if (!m.homeDisk || d.mount !== m.homeDisk.mount) disks.push(diskBar(d, `Disk ${d.mount}`));
+
+  const services = card(
+    'Services',
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', null, 'Hub'),
+      h('dd', null, h('span', { class: 'pill ok' }, 'running'), ` v${s.hub.version}, pid ${s.hub.pid}, up ${duration(s.hub.uptimeSeconds)}`),
+      h('dt', null, 'Proxy'),
+      h(
+        'dd',
+        null,
+        s.proxy.alive ? h('span', { class: 'pill ok' }, 'running') : h('span', { class: 'pill bad' }, 'not answering'),
+        s.proxy.alive ? ` pid ${s.proxy.pid}, up ${duration(s.proxy.uptimeSeconds)}, ${s.proxy.routes ?? 0} routes` : '',
+      ),
+      h('dt', null, 'Students open'),
+      h('dd', null, s.proxy.publicUrl ?? location.origin),
+      h('dt', null, 'Machine'),
+      h('dd', null, m.hostname ?? '—'),
+    ),
+  );
+  const machine = card(
+    'Machine',
+    usageBar('CPU', m.cpuPercent, cpuDetail || '—'),
+    usageBar('Memory', memPercent, mem ? `${bytes(mem.used)} of ${bytes(mem.total)} used, ${bytes(mem.available)} available` : '—'),
+    ...disks,
+  );
+  const people = card(
+    'Students and servers',
+    h(
+      'div',
+      { class: 'figures' },
+      figure(s.users.online, 'online now'),
+      figure(s.users.total, 'users'),
+      figure(s.servers.running, 'running', 'ok'),
+      figure(s.servers.starting, 'starting'),
+      figure(s.servers.queued, 'queued'),
+      figure(s.servers.stopping, 'stopping'),
+    ),
+    h(
+      'p',
+      { class: 'muted small' },
+      `At most ${s.servers.concurrency} start at once; ${s.servers.limit ? `at most ${s.servers.limit} servers` : 'no limit on servers'}. "Online" = active in the last 5 minutes.`,
+    ),
+  );
+  const failures = card(
+    'Recent spawn failures',
+    s.spawnFailures.length
+      ? h(
+          'table',
+          { class: 'table compact' },
+          h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Student'), h('th', { scope: 'col' }, 'When'), h('th', { scope: 'col' }, 'Why'))),
+          h(
+            'tbody',
+            null,
+            [...s.spawnFailures]
+              .sort((a, b) => Date.parse(b.time) - Date.parse(a.time))
+              .slice(0, 10)
+              .map((f) => h('tr', null, h('td', null, f.user), h('td', { title: dateTime(f.time) }, relativeTime(f.time)), h('td', { class: 'wrap' }, f.message))),
+          ),
+        )
+      : h('p', { class: 'muted' }, 'None.'),
+  );
+  const lockouts = card(
+    'Login lockouts',
+    s.lockouts.length
+      ? h(
+          'table',
+          { class: 'table compact' },
+          h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Who'), h('th', { scope: 'col' }, 'Failures'), h('th', { scope: 'col' }, 'Blocked until'))),
+          h(
+            'tbody',
+            null,
+            s.lockouts.map((l) => h('tr', null, h('td', null, `${l.kind === 'address' ? 'address ' : ''}${l.key}`), h('td', null, String(l.failures)), h('td', null, dateTime(l.until)))),
+          ),
+        )
+      : h('p', { class: 'muted' }, 'None.'),
+  );
+  return [services, machine, people, failures, lockouts];
+}
+
+export const dashboardView: View = {
+  id: 'dashboard',
+  title: 'Dashboard',
+  mount(root, { api }) {
+    const grid = h('div', { class: 'dashboard-grid', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+    const updated = h('span', { class: 'muted small' });
+    root.append(h('div', { class: 'view-head' }, h('h1', null, 'Dashboard'), updated), grid);
+    const poller = poll(async () => {
+      try {
+        const s = await api.status();
+        replaceChildren(grid, render(s));
+        updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      } catch (err) {
+        replaceChildren(grid, errorBox(err));
+      }
+      grid.setAttribute('aria-busy', 'false');
+    }, POLL_MS);
+    return () => poller.stop();
+  },
+};
