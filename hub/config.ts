@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 // zod's v3 API: the v4 build costs ~11 MB more resident memory in every LabHub process (measured
 // with Node 20), and the proxy and hub together have a 110 MB budget
+import { Cron } from 'croner';
 import { z } from 'zod/v3';
 
 const port = z.number().int().min(0).max(65535);
@@ -15,6 +16,19 @@ const ip = z.string().min(1);
 const linuxName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user or group name');
 
 const defaultDataDir = process.getuid?.() === 0 ? '/var/lib/labhub' : join(homedir(), '.local/share/labhub');
+
+/** A cron expression croner accepts (5 or 6 fields). */
+const cronExpression = z.string().refine(
+  (v) => {
+    try {
+      new Cron(v, { paused: true }).stop();
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a cron expression, e.g. "0 2 * * *" (02:00 every day)' },
+);
 
 export const configSchema = z
   .object({
@@ -111,6 +125,41 @@ export const configSchema = z
         cullAdmins: z.boolean().default(true),
         /** How often the culler looks. */
         intervalSeconds: z.number().min(0.1).default(60),
+      })
+      .strict()
+      .default({}),
+    /** Home-directory backups with restic (hub/backup). */
+    backup: z
+      .object({
+        enabled: z.boolean().default(true),
+        /**
+         * A restic repository: a local path (a mounted backup disk) or any restic backend
+         * (`sftp:…`, `rest:…`, `s3:…`; its credentials go in `environment`).
+         */
+        repository: z.string().min(1).default('/var/backups/labhub/restic'),
+        /** The repository password file (0600, root); empty = `<dataDir>/backup-password`, made at first use. */
+        passwordFile: z.string().default(''),
+        /** Extra environment for restic (backend credentials). Never logged. */
+        environment: z.record(z.string(), z.string()).default({}),
+        /** The restic binary. */
+        restic: z.string().min(1).default('restic'),
+        /** When backups run (cron, server local time). */
+        schedule: cronExpression.default('0 2 * * *'),
+        /** When `restic check` runs (cron). */
+        checkSchedule: cronExpression.default('30 4 * * 0'),
+        /** Snapshots kept per user by `forget --prune` after each scheduled run. */
+        retention: z
+          .object({
+            daily: z.number().int().min(0).default(7),
+            weekly: z.number().int().min(0).default(4),
+            monthly: z.number().int().min(0).default(6),
+          })
+          .strict()
+          .default({}),
+        /** restic exclude patterns, applied inside every home. */
+        excludes: z.array(z.string().min(1)).default(['.cache', '__pycache__', '.local/share/Trash']),
+        /** A user with no successful backup for this many days is flagged on the dashboard. */
+        staleDays: z.number().int().min(1).default(2),
       })
       .strict()
       .default({}),

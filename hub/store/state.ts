@@ -1,5 +1,7 @@
 /** The shape of LabHub's persistent state (one lowdb JSON file). Secrets are stored only as hashes. */
 
+import type { BackupRunRecord, BackupSettingsPatch } from '../backup/types.js';
+
 export const STATE_SCHEMA_VERSION = 1;
 
 export interface UserRecord {
@@ -105,6 +107,16 @@ export interface State {
   spawnFailures: SpawnFailureRecord[];
   /** Settings an admin changed at run time; they override the config file (hub/settings). */
   settings: SavedSettings;
+  /** Backups (hub/backup): the repository LabHub initialised, run history, saved settings. */
+  backup: BackupState;
+}
+
+/** What the hub remembers about backups. */
+export interface BackupState {
+  /** restic's id of the repository LabHub initialised or first used; a different or missing one is an error, never re-initialised. */
+  repositoryId: string | null;
+  runs: BackupRunRecord[];
+  settings: BackupSettingsPatch;
 }
 
 /** Run-time settings saved from the admin GUI (absent = the config file's value). */
@@ -129,5 +141,6 @@ export function emptyState(): State {
     groups: {},
     spawnFailures: [],
     settings: {},
+    backup: { repositoryId: null, runs: [], settings: {} },
   };
 }
