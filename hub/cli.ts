@@ -20,6 +20,7 @@ Commands:
   proxy     run only the proxy (public port; control API on 127.0.0.1)
   users     list|add|remove hub users (admin; needs a running hub)
   token     create an API token for a user (admin; needs a running hub)
+  backup    run|list|restore|check backups of the homes (admin; needs a running hub)
 
 Options:
   --config FILE     JSON config file (default: $LABHUB_CONFIG, else built-in defaults)
@@ -32,6 +33,9 @@ Options:
   --scopes S,S      token create: scopes (default: all of the user's own)
   --note TEXT       token create: a note shown in token lists
   --expires-in N    token create: lifetime in seconds
+  --wait            backup run|check: wait until it has ended (exit 1 unless it was ok)
+  --in-place        backup restore: overwrite the files in the home instead of ~/restored-<time>/
+  --yes             backup restore --in-place: confirm (without it, only list what would be overwritten)
   -h, --help        show this help
   -v, --version     show the version
 
@@ -42,7 +46,7 @@ See README.md for the configuration reference.`;
 interface ParsedArgs {
   command: string | undefined;
   rest: string[];
-  adminOptions: { json: boolean; admin: boolean; scopes?: string; note?: string; expiresIn?: string };
+  adminOptions: { json: boolean; admin: boolean; scopes?: string; note?: string; expiresIn?: string; wait: boolean; inPlace: boolean; yes: boolean };
   configArgv: ConfigArgv;
   keepProxy: boolean;
   help: boolean;
@@ -65,6 +69,9 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       scopes: { type: 'string' },
       note: { type: 'string' },
       'expires-in': { type: 'string' },
+      wait: { type: 'boolean' },
+      'in-place': { type: 'boolean' },
+      yes: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -77,7 +84,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     if (!/^\d+$/.test(values.port)) throw new ConfigError('command line', [`--port: expected a port number, got "${values.port}"`]);
     configArgv.port = Number(values.port);
   }
-  const admin = positionals[0] === 'users' || positionals[0] === 'token';
+  const admin = positionals[0] === 'users' || positionals[0] === 'token' || positionals[0] === 'backup';
   if (!admin && positionals.length > 1) throw new ConfigError('command line', [`unexpected argument "${positionals[1]}"`]);
   return {
     command: positionals[0],
@@ -86,7 +93,16 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     keepProxy: !!values['keep-proxy'],
     help: !!values.help,
     version: !!values.version,
-    adminOptions: { json: !!values.json, admin: !!values.admin, scopes: values.scopes, note: values.note, expiresIn: values['expires-in'] },
+    adminOptions: {
+      json: !!values.json,
+      admin: !!values.admin,
+      scopes: values.scopes,
+      note: values.note,
+      expiresIn: values['expires-in'],
+      wait: !!values.wait,
+      inPlace: !!values['in-place'],
+      yes: !!values.yes,
+    },
   };
 }
 
@@ -115,7 +131,7 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(`labhub ${LABHUB_VERSION}\n`);
       return 0;
     }
-    if (!args.command || !['serve', 'hub', 'proxy', 'users', 'token'].includes(args.command)) {
+    if (!args.command || !['serve', 'hub', 'proxy', 'users', 'token', 'backup'].includes(args.command)) {
       process.stderr.write(`${args.command ? `labhub: unknown command "${args.command}"\n\n` : ''}${USAGE}\n`);
       return 2;
     }
@@ -131,11 +147,16 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  if (args.command === 'users' || args.command === 'token') {
+  if (args.command === 'users' || args.command === 'token' || args.command === 'backup') {
     const { runAdminCommand, AdminCommandError } = await import('./admin/commands.js');
+    const { runBackupCommand } = await import('./admin/backup-commands.js');
     try {
-      process.stdout.write(`${await runAdminCommand(config, [args.command, ...args.rest], args.adminOptions)}\n`);
-      return 0;
+      const out =
+        args.command === 'backup'
+          ? await runBackupCommand(config, args.rest, args.adminOptions)
+          : { text: await runAdminCommand(config, [args.command, ...args.rest], args.adminOptions), code: 0 };
+      process.stdout.write(`${out.text}\n`);
+      return out.code;
     } catch (err) {
       if (!(err instanceof AdminCommandError)) throw err;
       process.stderr.write(`labhub: ${err.message}\n`);
@@ -188,7 +209,7 @@ async function runHubCommand(config: Readonly<Config>, log: Logger, args: Parsed
   let startedProxy: number | null = null;
   if (args.command === 'serve') startedProxy = await ensureProxy(config, log, args.configArgv);
   const { createHub } = await import('./server.js');
-  const hub = await createHub(config, { logger: log });
+  const hub = await createHub(config, { logger: log, configFile: args.configArgv.config ?? process.env.LABHUB_CONFIG });
   await hub.listen();
   const sig = await waitForSignal();
   log.info({ signal: sig }, 'hub stopping');

@@ -29,6 +29,13 @@ export const errorCatalogue = {
   HUB_ERR_INVALID_SETTINGS: { status: 400, message: 'Invalid settings; nothing was changed' },
   HUB_ERR_ACCOUNT_PROTECTED: { status: 400, message: 'This account is protected: LabHub does not change root, system accounts or your own account' },
   HUB_ERR_ACCOUNT_COMMAND: { status: 500, message: 'A system command for managing accounts failed' },
+  HUB_ERR_BACKUP_BUSY: { status: 409, message: 'A backup or repository check is already running; wait for it to finish' },
+  HUB_ERR_BACKUP_UNAVAILABLE: { status: 503, message: 'Backups cannot run: the backup repository or restic cannot be used' },
+  HUB_ERR_BACKUP_FAILED: { status: 500, message: 'restic failed' },
+  HUB_ERR_RESTORE_NOT_CONFIRMED: {
+    status: 409,
+    message: 'Restoring in place overwrites files; review what will be overwritten and confirm again',
+  },
   HUB_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,6 +1,6 @@
 /**
  * createHub: the composition root. Builds logger → store → authenticator → spawner → proxy client
- * → server manager → OAuth provider, API and pages → HTTP server, with plain constructors, and
+ * → server manager → backup engine → OAuth provider, API and pages → HTTP server, with plain constructors, and
  * returns `{ listen, close, address }`. Tests pass their own seams through `deps`.
  */
 import { createServer, type Server } from 'node:http';
@@ -12,6 +12,8 @@ import { tokensRouter } from './api/tokens.js';
 import { usersRouter } from './api/users.js';
 import { accountsRouter } from './api/accounts.js';
 import { labhubRouter } from './api/labhub.js';
+import { backupsRouter } from './api/backups.js';
+import { createBackupService } from './backup/service.js';
 import { HomeUsage } from './admin/home-usage.js';
 import { PasswdIndex } from './admin/passwd-index.js';
 import { adminPagesRouter } from './pages/admin.js';
@@ -47,6 +49,8 @@ export interface HubDeps {
   proxy?: ProxyClient;
   lookup?: (name: string) => Promise<Account | null>;
   watchIntervalMs?: number;
+  /** The config file the hub was started with (backed up with the hub's state); none = defaults only. */
+  configFile?: string;
 }
 
 export interface Hub {
@@ -129,6 +133,7 @@ export async function createHub(fileConfig: Readonly<Config>, deps: HubDeps = {}
       return homes;
     },
   });
+  const backup = createBackupService({ config, store, log, configFile: deps.configFile ?? null, passwd });
   settings.onChange((v) => {
     servers.setConcurrency(v.spawnConcurrency);
     if (v.cullerEnabled && reconciled) culler.start();
@@ -156,7 +161,8 @@ export async function createHub(fileConfig: Readonly<Config>, deps: HubDeps = {}
   app.use(usersRouter({ store, identity, servers, tokens, sessions, proxy, lookup, log, spawnerKind: spawner.kind }));
   app.use(tokensRouter({ store, identity, tokens, login, log }));
   app.use(groupsRouter({ store, identity, log }));
-  app.use(labhubRouter({ config, store, identity, servers, proxy, settings, usage, passwd, log, startedAt }));
+  app.use(labhubRouter({ config, store, identity, servers, proxy, settings, usage, passwd, log, startedAt, backup }));
+  app.use(backupsRouter({ store, identity, backup, log }));
   app.use(accountsRouter({ config, store, identity, servers, tokens, sessions, passwd, log }));
   // any other /hub/api path is JupyterHub's JSON 404
   app.all('/hub/api/{*rest}', () => {
@@ -190,11 +196,13 @@ export async function createHub(fileConfig: Readonly<Config>, deps: HubDeps = {}
       servers.startWatching();
       culler.start();
       usage.start();
+      backup.start();
       return bound;
     },
     async close() {
       await culler.close();
       await usage.close();
+      await backup.close();
       await servers.close(config.spawner.stopOnShutdown);
       if (server) {
         const s = server;

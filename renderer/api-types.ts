@@ -1,4 +1,5 @@
 /** Shapes of the hub's REST answers the GUI reads (docs/admin-api.md, JupyterHub's models). */
+import type { BackupSummary } from './backup-types.js';
 
 export interface Session {
   user: string;
@@ -33,6 +34,8 @@ export interface HubStatus {
   servers: { running: number; starting: number; queued: number; stopping: number; limit: number; concurrency: number };
   spawnFailures: { user: string; time: string; message: string }[];
   lockouts: { kind: 'user' | 'address' | string; key: string; until: string; failures: number }[];
+  /** null when the backup status could not be read. */
+  backup: BackupSummary | null;
 }
 
 export type ServerState = 'stopped' | 'queued' | 'starting' | 'running' | 'stopping';

@@ -20,8 +20,19 @@ import type {
   SettingsAnswer,
   UserRow,
 } from './api-types.js';
+import type {
+  BackupRunRecord,
+  BackupSettingsPatch,
+  BackupStatus,
+  RestoreMode,
+  RestoreNeedsConfirmation,
+  RestoreResult,
+  SnapshotEntry,
+  SnapshotInfo,
+} from './backup-types.js';
 
 export type * from './api-types.js';
+export type * from './backup-types.js';
 
 /** A failed API call: the HTTP status, the hub's message and any per-field problems. */
 export class ApiError extends Error {
@@ -29,6 +40,8 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly problems: Problem[] = [],
+    /** The whole JSON answer (e.g. a restore plan with a 409). */
+    readonly body: unknown = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -72,7 +85,7 @@ export class Api {
       const d = (data ?? {}) as { message?: unknown; problems?: unknown };
       const message = typeof d.message === 'string' && d.message ? d.message : `${method} ${path} failed: HTTP ${res.status}`;
       const problems = Array.isArray(d.problems) ? (d.problems as Problem[]) : [];
-      throw new ApiError(res.status, message, problems);
+      throw new ApiError(res.status, message, problems, data);
     }
     return data as T;
   }
@@ -154,5 +167,43 @@ export class Api {
 
   saveSettings(patch: Partial<Settings>): Promise<SettingsAnswer> {
     return this.call('PATCH', '/hub/api/labhub/settings', patch);
+  }
+
+  backupStatus(): Promise<BackupStatus> {
+    return this.call('GET', '/hub/api/labhub/backup');
+  }
+
+  saveBackupSettings(patch: BackupSettingsPatch): Promise<BackupStatus> {
+    return this.call('PATCH', '/hub/api/labhub/backup/settings', patch);
+  }
+
+  /** All users, or only `users`; 409 while another run is going. */
+  runBackup(users?: string[]): Promise<BackupRunRecord> {
+    return this.call('POST', '/hub/api/labhub/backup/run', users?.length ? { users } : {});
+  }
+
+  checkBackups(): Promise<BackupRunRecord> {
+    return this.call('POST', '/hub/api/labhub/backup/check', {});
+  }
+
+  snapshots(user: string): Promise<SnapshotInfo[]> {
+    return this.call('GET', `/hub/api/users/${seg(user)}/backups`);
+  }
+
+  snapshotFiles(user: string, snapshot: string, path: string): Promise<SnapshotEntry[]> {
+    return this.call('GET', `/hub/api/users/${seg(user)}/backups/${seg(snapshot)}/files?path=${seg(path)}`);
+  }
+
+  /**
+   * Restores `path` of a snapshot. In place without a valid `confirmToken` the hub answers 409
+   * with the plan (what would be overwritten): that comes back as `{ plan }` for the view to show.
+   */
+  async restore(user: string, snapshot: string, path: string, mode: RestoreMode, confirmToken?: string): Promise<RestoreResult | RestoreNeedsConfirmation> {
+    try {
+      return await this.call<RestoreResult>('POST', `/hub/api/users/${seg(user)}/backups/${seg(snapshot)}/restore`, { path, mode, confirmToken });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409 && err.body && typeof err.body === 'object' && 'plan' in err.body) return err.body as RestoreNeedsConfirmation;
+      throw err;
+    }
   }
 }

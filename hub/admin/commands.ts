@@ -22,7 +22,11 @@ interface Options {
   expiresIn?: string;
 }
 
-async function call(config: Readonly<Config>, method: string, path: string, body?: unknown): Promise<{ status: number; data: unknown }> {
+/**
+ * Calls the running hub's API (`path` below /hub/api) with the cli-token. An answer ≥ 400 throws
+ * its message, except the statuses in `accept` (e.g. 409 carrying a restore plan).
+ */
+export async function call(config: Readonly<Config>, method: string, path: string, body?: unknown, accept: number[] = []): Promise<{ status: number; data: unknown }> {
   const creds = readCliCredentials(config.dataDir);
   if (!creds) throw new AdminCommandError(`LabHub does not seem to run for ${config.dataDir} (no readable cli-token). Start it with "labhub serve" (as root), then retry.`);
   let res: Response;
@@ -38,7 +42,7 @@ async function call(config: Readonly<Config>, method: string, path: string, body
   }
   const text = await res.text();
   const data = text ? (JSON.parse(text) as unknown) : null;
-  if (res.status >= 400) throw new AdminCommandError((data as { message?: string } | null)?.message ?? `the hub answered ${res.status}`);
+  if (res.status >= 400 && !accept.includes(res.status)) throw new AdminCommandError((data as { message?: string } | null)?.message ?? `the hub answered ${res.status}`);
   return { status: res.status, data };
 }
 
@@ -76,7 +80,8 @@ export async function runAdminCommand(config: Readonly<Config>, args: string[], 
   throw new AdminCommandError(`unknown command "${args.join(' ')}"\n\n${ADMIN_USAGE}`);
 }
 
-function table(rows: string[][]): string {
+/** Lines of aligned columns; the first row is the header. */
+export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }

@@ -1,9 +1,10 @@
 /**
  * LabHub's admin extensions of the REST API (docs/admin-api.md): the dashboard's status, the
- * Users view's table, home-usage refresh, logs and run-time settings. All admin only, except
+ * Users view's table, home-usage refresh, logs and run-time settings (backups: ./backups.ts). All admin only, except
  * `session`, which tells the admin GUI who is logged in and its CSRF token.
  */
 import express, { type Router } from 'express';
+import type { BackupService } from '../backup/types.js';
 import type { Config } from '../config.js';
 import { HubError } from '../errors.js';
 import type { IdentityResolver } from '../http/identity.js';
@@ -18,6 +19,7 @@ import type { ServerManager } from '../servers/manager.js';
 import type { RuntimeSettings } from '../settings/runtime-settings.js';
 import type { Store } from '../store/store.js';
 import { LABHUB_VERSION } from '../version.js';
+import { backupSummary } from './backups.js';
 import { apiIdentity, jsonBody, membershipIndex, requireAdmin, userParam } from './access.js';
 import { isoZ } from './models.js';
 
@@ -32,6 +34,8 @@ export interface LabhubRouterOptions {
   passwd: PasswdIndex;
   log: Logger;
   startedAt: Date;
+  /** The backup engine, for the dashboard's backup card (absent: `backup` is null). */
+  backup?: BackupService;
 }
 
 /** A user counts as online with activity in the last five minutes. */
@@ -63,7 +67,7 @@ export function labhubRouter(o: LabhubRouterOptions): Router {
     admin(req);
     const now = Date.now();
     const info = readProxyInfo(o.config.dataDir);
-    const [machine, routes] = await Promise.all([
+    const [machine, routes, backup] = await Promise.all([
       machineStats('/home').catch((err: unknown) => {
         o.log.warn({ err }, 'machine figures unavailable');
         return null;
@@ -72,6 +76,12 @@ export function labhubRouter(o: LabhubRouterOptions): Router {
         (rs) => Object.keys(rs).length,
         () => null,
       ),
+      o.backup
+        ? backupSummary(o.backup).catch((err: unknown) => {
+            o.log.warn({ err }, 'backup status unavailable');
+            return null;
+          })
+        : null,
     ]);
     const alive = routes !== null || (info ? await isProxyAlive(info) : false);
     const users = Object.values(o.store.data.users);
@@ -109,6 +119,7 @@ export function labhubRouter(o: LabhubRouterOptions): Router {
         .reverse()
         .map((f) => ({ user: f.user, time: isoZ(f.at), message: f.reason })),
       lockouts,
+      backup,
     });
   });
 

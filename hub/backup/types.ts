@@ -44,6 +44,12 @@ export interface BackupRunRecord {
   retention: { removed: number; error: string | null } | null;
   /** Bytes added to the repository by the whole run. */
   bytesAdded: number;
+  /**
+   * Set when the repository itself was the problem (not found — disk not mounted —, a different
+   * repository, wrong password, disk full, locked by a live restic, restic missing); null when the
+   * run reached the repository fine. Absent on records written before it existed.
+   */
+  repositoryError?: string | null;
 }
 
 export interface SnapshotInfo {

@@ -17,6 +17,16 @@ button.secondary,.button.secondary{background:#e6ebf0;color:#1d2733}button.dange
 progress{width:100%;height:1.1rem}#log{font:13px/1.4 ui-monospace,monospace;background:#f4f6f9;padding:.6rem;border-radius:6px;max-height:14rem;overflow:auto;white-space:pre-wrap}
 details pre{white-space:pre-wrap;font-size:13px;background:#f4f6f9;padding:.6rem;border-radius:6px}
 .muted{color:#56606b;font-size:.92rem}
+.restore-link{margin-top:1.6rem}.ok-message{padding:.7rem 1rem;border-radius:6px;background:#e6f4ea;color:#175c34;border:1px solid #b7dfc2}
+main[data-page=restore]{max-width:56rem}main[data-page=restore] section{margin-top:1.4rem}
+.plain-list{list-style:none;padding:0;margin:0}.plain-list li{padding:.25rem 0}
+button.link{background:none;color:#1f5f8b;padding:0;margin:0;text-decoration:underline;font-size:inherit}
+button.small{margin:0;padding:.25rem .7rem;font-size:.9rem}
+.entries{width:100%;border-collapse:collapse;margin:.6rem 0}.entries th,.entries td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #eef1f4}
+.entries th{font-size:.86rem;color:#56606b}.entries td.num{text-align:right;font-variant-numeric:tabular-nums}
+fieldset{border:1px solid #dde3ea;border-radius:6px;margin:.6rem 0}label.radio{display:flex;gap:.5rem;align-items:baseline;font-weight:400;margin:.3rem 0}
+.overwrite-list{max-height:14rem;overflow:auto;font:13px/1.5 ui-monospace,monospace;background:#f4f6f9;border-radius:6px;padding:.5rem 1.6rem}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The hub's browser pages and redirects (spec §3.1, §4): login/logout, home, spawn and
- * spawn-pending, `/hub/user/<name>/…` (redirect to the server, 303 to progress, or the 424 page),
+ * spawn-pending, restore (./restore.ts), `/hub/user/<name>/…` (redirect to the server, 303 to progress, or the 424 page),
  * and the proxy's error target for a server that stopped answering.
  */
 import { randomBytes } from 'node:crypto';
@@ -29,6 +29,7 @@ import type { Store } from '../store/store.js';
 import type { TokenStore } from '../tokens/token-store.js';
 import { CSS, HOME_JS, LOGO_SVG, SPAWN_PENDING_JS } from './assets.js';
 import { PAGE_CSP } from './layout.js';
+import { restorePagesRouter } from './restore.js';
 import { errorPage, homePage, loginPage, notRunningPage, spawnPendingPage } from './templates.js';
 
 export interface PagesOptions {
@@ -68,6 +69,8 @@ export function pagesRouter(o: PagesOptions): Router {
   r.get('/hub/static/spawn-pending.js', (_req, res) => void res.type('application/javascript').set('Cache-Control', 'max-age=300').send(SPAWN_PENDING_JS));
   r.get('/hub/static/home.js', (_req, res) => void res.type('application/javascript').set('Cache-Control', 'max-age=300').send(HOME_JS));
   r.get(['/hub/logo', '/favicon.ico'], (_req, res) => void res.type('image/svg+xml').set('Cache-Control', 'max-age=3600').send(LOGO_SVG));
+  // restoring files from backups (its own page and script)
+  r.use(restorePagesRouter({ identity: o.identity, store: o.store }));
 
   r.get('/', (_req, res) => res.redirect(302, '/hub/'));
   r.get(['/hub', '/hub/'], (req, res) => {

@@ -32,8 +32,9 @@ export function homePage(o: { user: string; rec: ServerRecord | undefined; pendi
     : o.pending
       ? `<p>Your server is starting.</p><a class="button" href="/hub/spawn-pending/${esc(o.user)}">Show progress</a>`
       : `${reasonBlock(o.rec)}<p>Your server is not running.</p><a class="button" id="start" href="/hub/spawn/${esc(o.user)}">Start my server</a>`;
+  const restore = `<p class="restore-link"><a id="restore-link" href="/hub/restore">Restore files from a backup</a></p>`;
   const admin = o.admin ? `<p class="admin-link"><a href="/hub/admin">Open the admin pages</a> (users, class rosters, logs, settings)</p>` : '';
-  return page({ title: 'Home', user: o.user, scripts: ['home.js'], data: { user: o.user, xsrf: o.xsrf } }, `<h1>Hello, ${esc(o.user)}</h1>${body}${admin}`);
+  return page({ title: 'Home', user: o.user, scripts: ['home.js'], data: { user: o.user, xsrf: o.xsrf } }, `<h1>Hello, ${esc(o.user)}</h1>${body}${restore}${admin}`);
 }
 
 export function spawnPendingPage(o: { user: string; viewer: string; next: string; progressUrl: string }): string {

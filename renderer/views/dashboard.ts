@@ -2,12 +2,13 @@
  * Dashboard: the hub, the proxy, the machine (CPU, memory, disks) and who is working, refreshed
  * every 3 s while it is on screen (GET /hub/api/labhub/status).
  */
-import type { DiskStatus, HubStatus } from '../api.js';
+import type { BackupSummary, DiskStatus, HubStatus } from '../api.js';
 import { usageBar } from '../components/bar.js';
 import { bytes, dateTime, duration, relativeTime } from '../components/format.js';
 import { h, replaceChildren } from '../components/h.js';
 import { errorBox } from '../components/notice.js';
 import { poll } from '../components/poller.js';
+import { runPill } from './backup-runs.js';
 import type { View } from './view.js';
 
 const POLL_MS = 3000;
@@ -22,6 +23,39 @@ function figure(value: string | number, label: string, cls = ''): HTMLElement {
 
 function diskBar(d: DiskStatus, label: string): HTMLElement {
   return usageBar(label, d.percent, `${bytes(d.used)} of ${bytes(d.size)} used, ${bytes(d.available)} free (${d.fs})`);
+}
+
+/** Last backup, recent failures and users without a recent successful backup (links to the Backups view). */
+function backupCard(b: BackupSummary | null): HTMLElement {
+  if (!b) return card('Backups', h('p', { class: 'muted' }, 'The backup status could not be read.'));
+  const last = b.lastRun;
+  return h(
+    'section',
+    { class: 'card', id: 'backup-card' },
+    h('h2', null, 'Backups'),
+    b.repositoryError ? h('div', { class: 'error' }, b.repositoryError) : null,
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', null, 'Last run'),
+      h('dd', null, last ? [runPill(last.status), ` ${last.kind} ${relativeTime(last.time)}`] : 'never', b.enabled ? '' : ' (schedule off)'),
+      h('dt', null, 'Not backed up'),
+      h(
+        'dd',
+        { id: 'backup-stale' },
+        b.stale.length ? h('span', { class: 'pill bad' }, `${b.stale.length} user${b.stale.length === 1 ? '' : 's'}`) : h('span', { class: 'pill ok' }, 'none'),
+        b.stale.length ? ` no successful backup for ${b.staleDays}+ days: ${b.stale.slice(0, 8).join(', ')}${b.stale.length > 8 ? ', …' : ''}` : '',
+      ),
+    ),
+    b.failures.length
+      ? h(
+          'ul',
+          { class: 'failures small' },
+          b.failures.map((f) => h('li', null, `${dateTime(f.time)} ${f.status}${f.users.length ? ` (${f.users.join(', ')})` : ''}: ${f.message ?? ''}`)),
+        )
+      : null,
+    h('p', { class: 'small' }, h('a', { href: '#/backups' }, 'Open Backups')),
+  );
 }
 
 const NO_MACHINE: NonNullable<HubStatus['machine']> = { hostname: null, cores: null, cpuPercent: null, load: null, memory: null, disks: null, homeDisk: null };
@@ -112,7 +146,7 @@ function render(s: HubStatus): HTMLElement[] {
         )
       : h('p', { class: 'muted' }, 'None.'),
   );
-  return [services, machine, people, failures, lockouts];
+  return [services, machine, people, backupCard(s.backup), failures, lockouts];
 }
 
 export const dashboardView: View = {
