@@ -160,6 +160,8 @@ export const configSchema = z
         excludes: z.array(z.string().min(1)).default(['.cache', '__pycache__', '.local/share/Trash']),
         /** A user with no successful backup for this many days is flagged on the dashboard. */
         staleDays: z.number().int().min(1).default(2),
+        /** Homes backed up at the same time (each is one restic process). */
+        parallel: z.number().int().min(1).max(16).default(2),
       })
       .strict()
       .default({}),

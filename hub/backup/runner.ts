@@ -35,6 +35,8 @@ export interface RunContext {
   retention: RetentionPolicy | null;
   statePaths: readonly string[];
   save: () => Promise<void>;
+  /** Homes backed up at the same time. */
+  parallel: number;
 }
 
 const MAX_ERRORS = 20;
@@ -104,19 +106,28 @@ export async function backupHome(
 export async function backupRun(ctx: RunContext, record: BackupRunRecord, targets: readonly HomeTarget[]): Promise<string | null> {
   const unlocked = await unlock(ctx.restic);
   let stopped: string | null = null;
-  for (const t of targets) {
-    if (stopped) record.results.push(emptyResult(t.user, 'failed', `not attempted: ${stopped}`));
-    else if (t.skip) record.results.push(emptyResult(t.user, 'skipped', t.skip));
-    else if (t.fail || !t.home) record.results.push(emptyResult(t.user, 'failed', t.fail ?? 'no home directory'));
-    else {
-      const { result, repositoryFailure } = await backupHome(ctx.restic, { user: t.user, home: t.home, excludes: ctx.excludes, unlocked, stallMs: ctx.stallMs });
-      record.results.push(result);
-      record.bytesAdded += result.bytesAdded;
-      stopped = repositoryFailure;
-      if (result.status !== 'ok') ctx.log.warn({ user: t.user, status: result.status, errors: result.errors.slice(0, 3) }, 'home backup not clean');
+  const order = new Map(targets.map((t, i) => [t.user, i]));
+  let next = 0;
+  // a few homes at once: each restic process spends much of its time opening the repository and
+  // walking unchanged files, which overlaps well (restic takes shared locks for backups)
+  const worker = async () => {
+    while (next < targets.length) {
+      const t = targets[next++]!;
+      if (stopped) record.results.push(emptyResult(t.user, 'failed', `not attempted: ${stopped}`));
+      else if (t.skip) record.results.push(emptyResult(t.user, 'skipped', t.skip));
+      else if (t.fail || !t.home) record.results.push(emptyResult(t.user, 'failed', t.fail ?? 'no home directory'));
+      else {
+        const { result, repositoryFailure } = await backupHome(ctx.restic, { user: t.user, home: t.home, excludes: ctx.excludes, unlocked, stallMs: ctx.stallMs });
+        record.results.push(result);
+        record.bytesAdded += result.bytesAdded;
+        stopped ??= repositoryFailure;
+        if (result.status !== 'ok') ctx.log.warn({ user: t.user, status: result.status, errors: result.errors.slice(0, 3) }, 'home backup not clean');
+      }
+      await ctx.save();
     }
-    await ctx.save();
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.parallel, targets.length)) }, worker));
+  record.results.sort((a, b) => (order.get(a.user) ?? 0) - (order.get(b.user) ?? 0));
   if (!stopped) {
     const r = await run(ctx.restic, backupStateArgs(ctx.statePaths), ctx.stallMs);
     const summary = parseBackupSummary(r.stdout);

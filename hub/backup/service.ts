@@ -13,7 +13,8 @@ import { HubError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { emptyResult, newRun, pushRun, staleUsers, userStates } from './history.js';
-import { ensurePasswordFile, openRepository } from './repository.js';
+import { lightenRepositoryKey } from './fast-key.js';
+import { ensurePasswordFile, localPath, openRepository } from './repository.js';
 import { maskRepository, Restic } from './restic.js';
 import { BackupRestorer } from './restorer.js';
 import { backupRun, checkRun } from './runner.js';
@@ -211,7 +212,7 @@ class BackupEngine implements BackupService {
         const all = await this.passwd.get();
         const targets = await Promise.all(record.users.map((u) => homeTarget(u, all.get(u), this.o.config.auth.minUid)));
         const stallMs = (this.o.stallSeconds ?? 600) * 1000;
-        const ctx = { restic: this.restic, log: this.log, excludes: this.settings.excludes, statePaths: await this.statePaths(), save, stallMs };
+        const ctx = { restic: this.restic, log: this.log, excludes: this.settings.excludes, statePaths: await this.statePaths(), save, stallMs, parallel: this.o.config.backup.parallel };
         this.repositoryError = await backupRun({ ...ctx, retention: record.trigger === 'schedule' ? this.settings.retention : null }, record, targets);
       } else {
         const c = await checkRun(this.restic);
@@ -241,6 +242,15 @@ class BackupEngine implements BackupService {
     await ensurePasswordFile(this.passwordFile, { isDefault: !this.o.config.backup.passwordFile, repositoryUsed: data.repositoryId !== null });
     await fs.mkdir(this.restic.options.cacheDir, { recursive: true, mode: 0o700 });
     const opened = await openRepository(this.restic, data.repositoryId, allowInit);
+    const local = localPath(this.o.config.backup.repository);
+    // a repository LabHub just made with its own random password: drop restic's slow key stretching (fast-key.ts)
+    if (opened.initialised && local && !this.o.config.backup.passwordFile) {
+      const lightened = await lightenRepositoryKey(local, await fs.readFile(this.passwordFile)).catch((err: unknown) => {
+        this.log.warn({ err }, 'could not lighten the repository key; restic keeps its own (slower to open)');
+        return false;
+      });
+      if (lightened) this.log.info('repository key re-sealed with light scrypt parameters (random 256-bit password)');
+    }
     if (data.repositoryId !== opened.id) {
       data.repositoryId = opened.id;
       await this.o.store.commit();

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupRunRecord } from '../../hub/backup/types.js';
+import { FAST_KDF } from '../../hub/backup/fast-key.js';
 import { differences, fillHome, giveTo, makeEngine, picture, removeAll, restic, treeBytes, VARIED, type EntryPicture } from '../helpers/backup-fixtures.js';
 import { createTestUser, removeAllTestUsers, type TestUser } from '../helpers/linux-users.js';
 
@@ -69,6 +70,10 @@ describe('backup of two varied homes', () => {
     expect(first.repositoryError).toBeNull();
     expect(engine.store.data.backup.repositoryId).toMatch(/^[0-9a-f]{64}$/);
     expect(statSync(engine.passwordFile).mode & 0o777).toBe(0o600);
+    // the repository LabHub made with its random password opens without restic's slow key stretching
+    const keys = readdirSync(join(engine.repository, 'keys'));
+    expect(keys).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(engine.repository, 'keys', keys[0]!), 'utf8'))).toMatchObject(FAST_KDF);
     const state = restic(engine.repository, engine.passwordFile, ['snapshots', '--json', '--tag', 'labhub-state']);
     const paths = (JSON.parse(state.stdout) as Array<{ paths: string[] }>)[0]!.paths.sort();
     expect(paths).toEqual([join(configDir, 'config.json'), engine.store.file].sort());
