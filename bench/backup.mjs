@@ -5,7 +5,10 @@
  * side with `tar czf` of the same homes. Real Linux users (`lhbenchbk*`, removed afterwards), the
  * real engine from `dist/` (`createBackupService`) with a fresh repository in a temp dir.
  *
- *   node bench/backup.mjs [--homes 50] [--mb 20] [--no-write] [--keep]
+ *   node bench/backup.mjs [--homes 50] [--mb 20] [--parallel N] [--cold] [--no-write] [--keep]
+ *
+ * `--cold` empties the page cache (sync; drop_caches) before each of the three measurements, as on a
+ * lab server at night when the homes were last read hours ago; without it all three read warm data.
  *
  * Each home holds 100 files: half random bytes (like images and data files), half text (like
  * notebooks and code). "1 % changed" rewrites one of the 100 files of every home (a text one) and
@@ -22,7 +25,7 @@ import { appendRun } from './lib/labhub-bench-results.mjs';
 import { checkBuild, REPO } from './lib/labhub-hub.mjs';
 import { createUsers, removeUsers, withCleanup } from './lib/labhub-bench-sys.mjs';
 
-const args = parseArgs(process.argv.slice(2), { homes: 50, mb: 20, noWrite: false, keep: false });
+const args = parseArgs(process.argv.slice(2), { homes: 50, mb: 20, parallel: 0, cold: false, noWrite: false, keep: false });
 const HOMES = Number(args.homes);
 const MB = Number(args.mb);
 const FILES = 100;
@@ -61,7 +64,14 @@ function changeOnePercent(user) {
   appendFileSync(join(user.home, 'work', 'notebook-2.ipynb'), text(4096));
 }
 
+function dropCaches() {
+  if (!args.cold) return;
+  spawnSync('sync');
+  writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+}
+
 async function timedRun(service) {
+  dropCaches();
   const t0 = process.hrtime.bigint();
   const started = await service.runNow({ by: 'bench' });
   const record = await service.waitForRun(started.id);
@@ -72,6 +82,7 @@ async function timedRun(service) {
 }
 
 function timedTar(homes, out) {
+  dropCaches();
   const t0 = process.hrtime.bigint();
   const r = spawnSync('tar', ['czf', out, '-C', '/home', ...homes.map((h) => h.name)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
@@ -91,7 +102,7 @@ await withCleanup(
     spawnSync('sync');
     const dataDir = join(work, 'data');
     const repository = join(work, 'repo');
-    const config = parseConfig({ dataDir, logDir: join(work, 'log'), backup: { repository } });
+    const config = parseConfig({ dataDir, logDir: join(work, 'log'), backup: { repository, ...(args.parallel ? { parallel: Number(args.parallel) } : {}) } });
     const store = await Store.open(dataDir);
     const now = new Date().toISOString();
     for (const u of users) store.data.users[u.name] = { name: u.name, created: now, lastActivity: null, admin: false };
@@ -121,7 +132,7 @@ await withCleanup(
     const block = [
       `### Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
       '',
-      `${machineNote()}. ${HOMES} homes × ${MB} MB (${FILES} files each, half random, half text).`,
+      `${machineNote()}. ${HOMES} homes × ${MB} MB (${FILES} files each, half random, half text); ${config.backup.parallel} homes at a time; page cache ${args.cold ? 'emptied before each measurement (--cold)' : 'warm'}.`,
       '',
       '| what | time | size |',
       '|---|---|---|',
@@ -134,7 +145,7 @@ await withCleanup(
     if (!args.noWrite) {
       appendRun(
         'Backups: nightly incremental vs full and tar',
-        '`node bench/backup.mjs [--homes 50] [--mb 20]`. Real Linux users, the real backup engine from `dist/` (`createBackupService`, restic 0.14 from Debian, one snapshot per home, excludes as configured by default) into a fresh local repository; the page cache is warm for all three (the homes were just written). "Nightly" runs after one of the 100 files of every home was rewritten and another appended to (about 1 % of the bytes). `tar czf` archives the same homes to the same disk.',
+        '`node bench/backup.mjs [--homes 50] [--mb 20]`. Real Linux users, the real backup engine from `dist/` (`createBackupService`, restic 0.14 from Debian, one snapshot per home, excludes as configured by default) into a fresh local repository; the page cache is warm for all three (the homes were just written), or with `--cold` emptied before each of the three. "Nightly" runs after one of the 100 files of every home was rewritten and another appended to (about 1 % of the bytes). `tar czf` archives the same homes to the same disk.',
         block,
       );
       console.log('results appended to bench/RESULTS.md (## Backups: nightly incremental vs full and tar)');

@@ -181,7 +181,7 @@ export async function openRepository(restic: Restic, knownId: string | null, all
   const o = { ...restic.options };
   const fail = (kind: ResticFailureKind, r: Pick<ResticResult, 'stderr'>) => new HubError('HUB_ERR_BACKUP_UNAVAILABLE', failureText(kind, r, o));
   const catConfig = async () => {
-    const r = await restic.run(['cat', 'config']).catch((e: NodeJS.ErrnoException) => {
+    const r = await restic.run(['cat', 'config', '--no-lock']).catch((e: NodeJS.ErrnoException) => {
       throw fail(classifyFailure('', e.code), { stderr: '' });
     });
     return { r, id: r.code === 0 ? parseConfigId(r.stdout) : null };

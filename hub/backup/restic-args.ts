@@ -50,7 +50,7 @@ export function forgetArgs(p: RetentionPolicy): string[] | null {
 
 /** `restic snapshots` of one user's home (or of the hub state when `user` is null). */
 export function snapshotsArgs(user: string | null): string[] {
-  return ['snapshots', '--json', '--host', BACKUP_HOST, '--tag', user === null ? STATE_TAG : userTag(user)];
+  return ['snapshots', '--json', '--no-lock', '--host', BACKUP_HOST, '--tag', user === null ? STATE_TAG : userTag(user)];
 }
 
 /** `restic ls` of one directory of a snapshot (its direct children, or everything below it). */
