@@ -9,6 +9,7 @@ import { join } from 'node:path';
 // zod's v3 API: the v4 build costs ~11 MB more resident memory in every LabHub process (measured
 // with Node 20), and the proxy and hub together have a 110 MB budget
 import { Cron } from 'croner';
+import { parseSize } from './quota/size.js';
 import { z } from 'zod/v3';
 
 const port = z.number().int().min(0).max(65535);
@@ -18,6 +19,26 @@ const linuxName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux 
 const defaultDataDir = process.getuid?.() === 0 ? '/var/lib/labhub' : join(homedir(), '.local/share/labhub');
 
 /** A cron expression croner accepts (5 or 6 fields). */
+/** A size: bytes, or a string like "500M" / "5G" (binary units); 0 = no limit. */
+const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const bytes = parseSize(v);
+  if (bytes === null) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a size such as "500M" or "5G" (0 = no limit)' });
+  return bytes ?? 0;
+});
+
+/** Limits for one user or group (absent = inherit). */
+const limits = z
+  .object({
+    /** Disk: warn over `diskSoft`, refuse to start a server over `diskHard`. */
+    diskSoft: size.optional(),
+    diskHard: size.optional(),
+    /** Memory of the user's server (all its kernels together). */
+    memory: size.optional(),
+    /** CPU cores the server may use (e.g. 0.5, 2). */
+    cpus: z.number().min(0).max(1024).optional(),
+  })
+  .strict();
+
 const cronExpression = z.string().refine(
   (v) => {
     try {
@@ -125,6 +146,25 @@ export const configSchema = z
         cullAdmins: z.boolean().default(true),
         /** How often the culler looks. */
         intervalSeconds: z.number().min(0.1).default(60),
+      })
+      .strict()
+      .default({}),
+    /** Disk, memory and CPU limits per student, with per-group and per-user overrides (hub/quota). */
+    quota: z
+      .object({
+        /**
+         * `auto`: kernel quotas where the home filesystem has them (enforced), else measured usage
+         * (monitored); `monitored` never touches kernel quotas; `off` measures nothing.
+         */
+        diskMode: z.enum(['auto', 'enforced', 'monitored', 'off']).default('auto'),
+        /** How often homes are measured in monitored mode (minutes). */
+        scanIntervalMinutes: z.number().min(0.05).default(10),
+        /** The defaults for everyone (0 = no limit). */
+        defaults: limits.default({}),
+        /** Overrides by Linux group (e.g. `teachers`); a user in several gets the largest of each. */
+        groups: z.record(linuxName, limits).default({}),
+        /** Overrides for single users (win over groups). */
+        users: z.record(linuxName, limits).default({}),
       })
       .strict()
       .default({}),

@@ -1,6 +1,7 @@
 /** The shape of LabHub's persistent state (one lowdb JSON file). Secrets are stored only as hashes. */
 
 import type { BackupRunRecord, BackupSettingsPatch } from '../backup/types.js';
+import type { PartialLimits } from '../quota/policy.js';
 
 export const STATE_SCHEMA_VERSION = 1;
 
@@ -109,6 +110,16 @@ export interface State {
   settings: SavedSettings;
   /** Backups (hub/backup): the repository LabHub initialised, run history, saved settings. */
   backup: BackupState;
+  /** Quotas and limits (hub/quota): overrides saved from the GUI/CLI, last measured usage. */
+  quota: QuotaState;
+}
+
+/** Limits saved from the admin GUI or `labhub quota set` (sizes in bytes; 0 = no limit). */
+export interface QuotaState {
+  users: Record<string, PartialLimits>;
+  groups: Record<string, PartialLimits>;
+  /** Measured home usage (monitored mode), so figures survive a restart. */
+  usage: Record<string, { bytes: number; measuredAt: string }>;
 }
 
 /** What the hub remembers about backups. */
@@ -142,5 +153,6 @@ export function emptyState(): State {
     spawnFailures: [],
     settings: {},
     backup: { repositoryId: null, runs: [], settings: {} },
+    quota: { users: {}, groups: {}, usage: {} },
   };
 }
