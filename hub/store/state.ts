@@ -116,6 +116,8 @@ export interface State {
 
 /** Limits saved from the admin GUI or `labhub quota set` (sizes in bytes; 0 = no limit). */
 export interface QuotaState {
+  /** Saved defaults (override `quota.defaults` of the config file per field). */
+  defaults: PartialLimits;
   users: Record<string, PartialLimits>;
   groups: Record<string, PartialLimits>;
   /** Measured home usage (monitored mode), so figures survive a restart. */
@@ -153,6 +155,6 @@ export function emptyState(): State {
     spawnFailures: [],
     settings: {},
     backup: { repositoryId: null, runs: [], settings: {} },
-    quota: { users: {}, groups: {}, usage: {} },
+    quota: { defaults: {}, users: {}, groups: {}, usage: {} },
   };
 }
