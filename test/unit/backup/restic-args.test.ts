@@ -25,8 +25,8 @@ describe('restic command lines', () => {
   });
 
   it('lists one user’s snapshots or the hub state’s', () => {
-    expect(snapshotsArgs('ada')).toEqual(['snapshots', '--json', '--host', 'labhub', '--tag', 'user=ada']);
-    expect(snapshotsArgs(null)).toEqual(['snapshots', '--json', '--host', 'labhub', '--tag', 'labhub-state']);
+    expect(snapshotsArgs('ada')).toEqual(['snapshots', '--json', '--no-lock', '--host', 'labhub', '--tag', 'user=ada']);
+    expect(snapshotsArgs(null)).toEqual(['snapshots', '--json', '--no-lock', '--host', 'labhub', '--tag', 'labhub-state']);
   });
 
   it('lists a folder, recursively only when asked', () => {
