@@ -147,3 +147,49 @@ export interface Problem {
   field: string;
   message: string;
 }
+
+/** Disk, memory and CPU limits in bytes and cores; 0 = no limit. */
+export interface QuotaLimits {
+  diskSoft: number;
+  diskHard: number;
+  memory: number;
+  cpus: number;
+}
+
+export type QuotaKey = keyof QuotaLimits;
+
+/** A group's or user's override: only the fields it sets. */
+export type QuotaOverride = Partial<QuotaLimits>;
+
+/** What PUT sends: sizes as text ("5G") or bytes; null clears the field. */
+export type QuotaPatch = Partial<Record<QuotaKey, string | number | null>>;
+
+export type QuotaState = 'ok' | 'over-soft' | 'over-hard' | 'no-limit';
+
+export interface QuotaUsage {
+  user: string;
+  bytes: number | null;
+  measuredAt: string | null;
+  limits: QuotaLimits;
+  /** `default`, `group:<name>` or `user`, per limit. */
+  sources: Record<QuotaKey, string>;
+  state: QuotaState;
+  percent: number | null;
+}
+
+/** What a quota write answers (besides its own fields): kernel quotas that could not be set. */
+export interface QuotaWriteResult {
+  kernelProblems?: string[];
+}
+
+export interface QuotaStatus {
+  disk: { configured: 'auto' | 'enforced' | 'monitored' | 'off'; inForce: 'enforced' | 'monitored' | 'off'; reason: string; filesystem?: string | null };
+  memory: { inForce: 'cgroup-v2' | 'cgroup-v1' | 'systemd' | 'not enforced' | string; reason: string };
+  defaults: QuotaLimits;
+  /** Defaults saved from the GUI/CLI (the rest follow the config file). */
+  defaultsSaved: string[];
+  groups: Record<string, QuotaOverride>;
+  users: Record<string, QuotaOverride>;
+  /** Sorted by fullness, fullest first. */
+  usage: QuotaUsage[];
+}

@@ -14,6 +14,9 @@ import type {
   LogTail,
   PreviewResult,
   Problem,
+  QuotaPatch,
+  QuotaStatus,
+  QuotaWriteResult,
   RemoveResult,
   Session,
   Settings,
@@ -48,7 +51,7 @@ export class ApiError extends Error {
   }
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 const seg = encodeURIComponent;
 
@@ -205,5 +208,27 @@ export class Api {
       if (err instanceof ApiError && err.status === 409 && err.body && typeof err.body === 'object' && 'plan' in err.body) return err.body as RestoreNeedsConfirmation;
       throw err;
     }
+  }
+
+  quota(): Promise<QuotaStatus> {
+    return this.call('GET', '/hub/api/labhub/quota');
+  }
+
+  saveQuotaDefaults(patch: QuotaPatch): Promise<QuotaWriteResult> {
+    return this.call('PUT', '/hub/api/labhub/quota/defaults', patch);
+  }
+
+  /** `kind` is `users` or `groups`. */
+  saveQuotaOverride(kind: 'users' | 'groups', name: string, patch: QuotaPatch): Promise<QuotaWriteResult> {
+    return this.call('PUT', `/hub/api/labhub/quota/${kind}/${seg(name)}`, patch);
+  }
+
+  removeQuotaOverride(kind: 'users' | 'groups', name: string): Promise<QuotaWriteResult> {
+    return this.call('DELETE', `/hub/api/labhub/quota/${kind}/${seg(name)}`);
+  }
+
+  /** Measures every home now (in the background; 202). */
+  scanQuota(): Promise<unknown> {
+    return this.call('POST', '/hub/api/labhub/quota/scan', {});
   }
 }

@@ -8,7 +8,6 @@ import type { BackupService } from '../backup/types.js';
 import type { Config } from '../config.js';
 import { HubError } from '../errors.js';
 import type { IdentityResolver } from '../http/identity.js';
-import type { HomeUsage } from '../admin/home-usage.js';
 import { listLogs, tailLog } from '../admin/log-files.js';
 import { machineStats } from '../admin/machine-stats.js';
 import type { PasswdIndex } from '../admin/passwd-index.js';
@@ -30,7 +29,8 @@ export interface LabhubRouterOptions {
   servers: ServerManager;
   proxy: ProxyClient;
   settings: RuntimeSettings;
-  usage: HomeUsage;
+  /** Each home's last measured size (the quota scanner's) and a way to measure again now. */
+  usage: { get(name: string): { bytes: number; measuredAt: string } | undefined; refresh(): Promise<void> };
   passwd: PasswdIndex;
   log: Logger;
   startedAt: Date;

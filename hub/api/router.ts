@@ -90,7 +90,8 @@ export function apiRouter(o: ApiOptions): Router {
     if (!o.store.data.users[name]) throw new HubError('HUB_ERR_NOT_FOUND');
     if (o.servers.isPending(name)) return void res.status(202).type('text/plain').end();
     if (o.servers.isReady(name)) throw new HubError('HUB_ERR_ALREADY_RUNNING', `${name} is already running`);
-    const progress = o.servers.spawn(name);
+    const cleanup = req.query.cleanup === '1' || req.query.cleanup === 'true';
+    const progress = await o.servers.spawnChecked(name, { cleanup });
     await o.servers.waitSpawn(name, 10_000);
     // the spawn's own error: e.g. the active-server limit is a 503 with its message, not a 500
     if (progress.error) throw progress.error;

@@ -39,6 +39,8 @@ export interface ServerManagerOptions {
   lookup?: (name: string) => Promise<Account | null>;
   /** How often running servers are checked for death (ms). */
   watchIntervalMs?: number;
+  /** The disk quota's say on a spawn (hub/quota/service.ts): a refusal message, or null. */
+  quota?: { admit(user: string, cleanup: boolean): Promise<string | null> };
 }
 
 interface SpawnJob {
@@ -156,14 +158,31 @@ export class ServerManager {
   }
 
   /**
+   * Starts the server after the disk quota had its say: a student over the hard limit is refused
+   * (HUB_ERR_DISK_QUOTA with how much to free) unless `cleanup` asks for a cleanup-mode server.
+   */
+  async spawnChecked(user: string, opts: { cleanup?: boolean } = {}): Promise<ProgressLog> {
+    const existing = this.jobs.get(user);
+    if (existing) return existing.progress;
+    const refusal = this.o.quota ? await this.o.quota.admit(user, !!opts.cleanup) : null;
+    if (refusal) return this.refuseWith(user, new HubError('HUB_ERR_DISK_QUOTA', refusal), refusal);
+    return this.spawn(user);
+  }
+
+  /**
    * The active-server limit is reached: the spawn fails at once with a message the student can act
    * on (a failed progress event, the record's stop reason, and a 503 HubError for the API). Not a
    * 429: nothing is wrong with the request, and retrying at once would not help.
    */
   private refuse(user: string, limit: number): ProgressLog {
     const message = `The lab has reached its limit of ${limit} running ${limit === 1 ? 'server' : 'servers'}. Try again in a few minutes, or ask your instructor.`;
+    return this.refuseWith(user, new HubError('HUB_ERR_SPAWN_FAILED', message, { status: 503 }), message);
+  }
+
+  /** A spawn refused before it started: failed progress, the record's stop reason, a failure entry. */
+  private refuseWith(user: string, error: HubError, message: string): ProgressLog {
     const progress = new ProgressLog();
-    progress.fail(new HubError('HUB_ERR_SPAWN_FAILED', message, { status: 503 }), message);
+    progress.fail(error, message);
     const now = new Date().toISOString();
     const prev = this.record(user);
     this.o.store.data.servers[user] = {
@@ -420,10 +439,21 @@ export class ServerManager {
     const rec = this.record(user);
     if (!rec || rec.status !== 'running') return false;
     const poll = await this.o.spawner.poll(user, rec.state);
-    if (poll.running) return true;
+    if (poll.running) {
+      if (poll.notice) this.recordNotice(rec, poll.notice);
+      return true;
+    }
     if (rec.status !== 'running') return false;
     await this.markDead(rec, `Your server stopped unexpectedly: ${poll.reason}`);
+    if (poll.outOfMemory) this.recordFailure(user, rec.stopReason ?? poll.reason);
     return false;
+  }
+
+  /** A running server's event the student and admin should see (a kernel killed by the memory limit). */
+  private recordNotice(rec: ServerRecord, notice: string): void {
+    rec.notice = notice;
+    this.recordFailure(rec.user, notice);
+    this.o.store.commit().catch((err) => this.o.log.error({ err }, 'state write failed'));
   }
 
   private async markDead(rec: ServerRecord, reason: string): Promise<void> {

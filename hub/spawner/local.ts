@@ -16,15 +16,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { isValidUserName, type Account } from '../auth/accounts.js';
 import { HubError } from '../errors.js';
+import { formatLimit } from '../quota/cgroup-values.js';
+import type { ServerCgroup } from '../quota/cgroups.js';
 import type { Logger } from '../log.js';
 import { PortPicker } from './free-port.js';
 import { liveness, readProcStat, type ProcessIdentity } from './proc.js';
 import { buildServerEnv, findExecutable } from './server-env.js';
+import { kernelOomNotice, ServerLimiter, type ServerLimitsOptions } from './server-limits.js';
 import { stopProcessTree } from './stop-process.js';
 import type { PollResult, Spawner, StartOptions, StartedServer } from './types.js';
 import { openUserLog, tailLines, userLogPath } from './user-log.js';
 
-export interface LocalSpawnerOptions {
+export interface LocalSpawnerOptions extends ServerLimitsOptions {
   /** Per-user logs go to `<logDir>/users/<name>.log`. */
   logDir: string;
   cmd: string[];
@@ -49,6 +52,8 @@ export interface LocalServerState {
   startTime: number;
   port: number;
   logFile: string;
+  /** The server's cgroup when memory/CPU limits are in force (see hub/quota/cgroups.ts). */
+  cgroup?: ServerCgroup;
 }
 
 interface ExitInfo {
@@ -123,8 +128,11 @@ export class LocalSpawner implements Spawner {
   private readonly stopping = new Map<number, Promise<void>>();
   private readonly ports = new PortPicker();
   private closed = false;
+  private readonly limiter: ServerLimiter;
 
-  constructor(private readonly opts: LocalSpawnerOptions) {}
+  constructor(private readonly opts: LocalSpawnerOptions) {
+    this.limiter = new ServerLimiter(opts, opts.logger);
+  }
 
   async start({ account, env: hubEnv, prefix, onProgress }: StartOptions): Promise<StartedServer> {
     if (this.closed) throw spawnFailed('The spawner is closed');
@@ -151,12 +159,16 @@ export class LocalSpawner implements Spawner {
     const header = `${LOG_HEADER_PREFIX}${new Date().toISOString()} starting server for ${account.name} on 127.0.0.1:${port}: ${argv.join(' ')}`;
     const { file, path: logFile } = await openUserLog(this.opts.logDir, account.name, header);
     let child: ChildProcess;
+    let launch;
     try {
-      child = spawn(
-        setpriv,
-        ['--reuid', String(account.uid), '--regid', String(account.gid), '--init-groups', '--', ...argv],
-        { cwd: account.home, env, detached: true, stdio: ['ignore', file.fd, file.fd] },
-      );
+      launch = await this.limiter.prepare(account, [setpriv, '--reuid', String(account.uid), '--regid', String(account.gid), '--init-groups', '--', ...argv]);
+    } catch (err) {
+      await file.close();
+      throw spawnFailed(`Could not set up the memory and CPU limits of the server: ${(err as Error).message}`, err);
+    }
+    try {
+      const [launcher, ...launcherArgs] = launch.argv as [string, ...string[]];
+      child = spawn(launcher, launcherArgs, { cwd: account.home, env, detached: true, stdio: ['ignore', file.fd, file.fd] });
       const launched = new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);
@@ -175,6 +187,7 @@ export class LocalSpawner implements Spawner {
     if (!stat || stat.state === 'Z' || child.exitCode !== null || child.signalCode !== null) {
       // it ended before we could record it: fail the start with the reason poll would give
       await this.reaped(child);
+      if (launch.cgroup) await this.limiter.cleanup({ pid, cgroup: launch.cgroup });
       const tail = currentRun(await tailLines(logFile, LOG_LINES_IN_REASON));
       throw spawnFailed(withLog(describeExit(pid, this.exits.get(pid)), tail));
     }
@@ -182,7 +195,8 @@ export class LocalSpawner implements Spawner {
     this.children.set(pid, child);
     log.info({ pid, port, logFile }, 'server process started');
     onProgress({ progress: 40, message: `Server process started (pid ${pid}); waiting for it to answer` });
-    const state: LocalServerState = { pid, startTime: stat.startTime, port, logFile };
+    const cgroup = await this.limiter.started(pid, launch);
+    const state: LocalServerState = { pid, startTime: stat.startTime, port, logFile, ...(cgroup ? { cgroup } : {}) };
     return { target: `http://127.0.0.1:${port}`, state: { ...state } };
   }
 
@@ -215,7 +229,8 @@ export class LocalSpawner implements Spawner {
     const id = parseLocalState(state);
     if (!id) return { running: false, exitCode: null, signal: null, reason: 'No server process is recorded' };
     let status = await liveness(id);
-    if (status === 'running') return { running: true };
+    const oom = await this.limiter.newOomKills(state);
+    if (status === 'running') return oom.kills && oom.cgroup ? { running: true, notice: kernelOomNotice(oom.cgroup.limits) } : { running: true };
     const child = this.children.get(id.pid);
     if (child && status === 'zombie') {
       await this.reaped(child);
@@ -223,11 +238,15 @@ export class LocalSpawner implements Spawner {
     }
     const exit = this.exits.get(id.pid);
     const known = exit && exit.startTime === id.startTime ? exit : undefined;
-    const reason = status === 'reused' && !known
+    let reason = status === 'reused' && !known
       ? `Server process ${id.pid} is no longer running (its pid now belongs to another process)`
       : describeExit(id.pid, known);
+    const outOfMemory = oom.kills > 0 && !!oom.cgroup;
+    if (outOfMemory) reason = `it ran out of memory (limit ${formatLimit(oom.cgroup!.limits.memory)}) and was stopped by the memory limit; ${reason[0]!.toLowerCase()}${reason.slice(1)}`;
+    await this.limiter.cleanup(state);
     const tail = currentRun(await this.logTail(user, LOG_LINES_IN_REASON).catch(() => []));
-    return { running: false, exitCode: known?.exitCode ?? null, signal: known?.signal ?? null, reason: withLog(reason, tail) };
+    const result = { running: false as const, exitCode: known?.exitCode ?? null, signal: known?.signal ?? null, reason: withLog(reason, tail) };
+    return outOfMemory ? { ...result, outOfMemory } : result;
   }
 
   async stop(user: string, state: Record<string, unknown>): Promise<void> {
@@ -239,6 +258,7 @@ export class LocalSpawner implements Spawner {
     const grace = this.opts.stopGraceSeconds * 1000;
     const term = (this.opts.termGraceSeconds ?? 5) * 1000;
     const done = stopProcessTree(id, { interruptGraceMs: grace, terminateGraceMs: term, killGraceMs: 5_000 }, log)
+      .then(() => this.limiter.cleanup(state))
       .catch((err: Error) => {
         throw new HubError('HUB_ERR_INTERNAL', `Could not stop the server of ${user}: ${err.message}`, { cause: err });
       })

@@ -28,8 +28,10 @@ export interface StartedServer {
 }
 
 export type PollResult =
-  | { running: true }
-  | { running: false; exitCode: number | null; signal: string | null; reason: string };
+  /** `notice`: something the student should know although the server runs (a kernel killed by the memory limit). */
+  | { running: true; notice?: string }
+  /** `outOfMemory`: the memory limit killed processes of the server (the reason says so). */
+  | { running: false; exitCode: number | null; signal: string | null; reason: string; outOfMemory?: boolean };
 
 export interface Spawner {
   readonly kind: string;

@@ -32,6 +32,8 @@ export interface ServerRecord {
   stoppedAt: string | null;
   /** Why the server is not running, shown to the student on their next visit. */
   stopReason: string | null;
+  /** Shown to the student while the server runs, e.g. a kernel killed by the memory limit; cleared by the next start. */
+  notice?: string | null;
   tokenId: string | null;
 }
 

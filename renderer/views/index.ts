@@ -8,8 +8,9 @@ import { groupsView } from './groups.js';
 import { importView } from './import.js';
 import { logsView } from './logs.js';
 import { machineView } from './machine.js';
+import { quotasView } from './quotas.js';
 import { settingsView } from './settings.js';
 import { usersView } from './users.js';
 import type { View } from './view.js';
 
-export const VIEWS: readonly View[] = [dashboardView, usersView, importView, groupsView, backupsView, logsView, settingsView, machineView];
+export const VIEWS: readonly View[] = [dashboardView, usersView, importView, groupsView, quotasView, backupsView, logsView, settingsView, machineView];

@@ -2,7 +2,7 @@
  * One row of the users table: built by cloning a prototype row, then updated in place on every
  * refresh, writing to the DOM only what changed (a poll touches 500 rows every 3 s).
  */
-import type { UserRow } from '../api.js';
+import type { QuotaUsage, UserRow } from '../api.js';
 import { bytes, dateTime, relativeTime } from '../components/format.js';
 import { h, setText } from '../components/h.js';
 
@@ -18,6 +18,8 @@ export interface Row {
   state: HTMLElement;
   activity: HTMLElement;
   home: HTMLElement;
+  homeSize: HTMLElement;
+  homeQuota: HTMLElement;
   toggle: HTMLButtonElement;
   open: HTMLAnchorElement;
   search: string;
@@ -27,6 +29,8 @@ function stateLabel(u: UserRow): string {
   if (u.server === 'queued' && u.queuePosition) return `queued (#${u.queuePosition})`;
   return u.server;
 }
+
+const QUOTA_STATE: Record<string, string> = { ok: 'within quota', 'over-soft': 'over the soft limit', 'over-hard': 'over the hard limit' };
 
 let proto: HTMLTableRowElement | null = null;
 
@@ -42,7 +46,7 @@ export function buildRow(u: UserRow): Row {
     h('td', { role: 'cell' }),
     h('td', { role: 'cell', class: 'state-cell' }, h('span', { class: 'pill' })),
     h('td', { role: 'cell' }),
-    h('td', { role: 'cell', class: 'num' }),
+    h('td', { role: 'cell', class: 'num home-cell' }, h('span'), h('span', { class: 'home-quota' })),
     h(
       'td',
       { role: 'cell', class: 'actions' },
@@ -73,6 +77,8 @@ export function buildRow(u: UserRow): Row {
     state: c[5]!.firstElementChild as HTMLElement,
     activity: c[6] as HTMLElement,
     home: c[7] as HTMLElement,
+    homeSize: c[7]!.firstElementChild as HTMLElement,
+    homeQuota: c[7]!.lastElementChild as HTMLElement,
     toggle,
     open,
     search: '',
@@ -80,7 +86,7 @@ export function buildRow(u: UserRow): Row {
 }
 
 /** Brings a row up to date with a fresh listing (relative times move on every poll). */
-export function fillRow(row: Row, u: UserRow, now: number): void {
+export function fillRow(row: Row, u: UserRow, now: number, q?: QuotaUsage): void {
   const prev = row.data;
   row.data = u;
   row.search = `${u.name}\n${u.fullName ?? ''}\n${u.groups.join('\n')}`.toLowerCase();
@@ -103,9 +109,19 @@ export function fillRow(row: Row, u: UserRow, now: number): void {
   }
   setText(row.activity, relativeTime(u.lastActivity, now));
   if (prev.lastActivity !== u.lastActivity || !row.activity.title) row.activity.title = u.lastActivity ? dateTime(u.lastActivity) : 'never';
-  setText(row.home, bytes(u.homeBytes));
+  setText(row.homeSize, bytes(u.homeBytes));
+  // with quotas: how full the home is against the user's limit, amber over soft, red over hard
+  const quotaText = q && q.percent !== null && q.state !== 'no-limit' ? `${Math.round(q.percent)} %` : '';
+  setText(row.homeQuota, quotaText);
+  const quotaState = q?.state ?? '';
+  if (row.homeQuota.dataset.state !== quotaState) {
+    row.homeQuota.dataset.state = quotaState;
+    row.tr.dataset.quota = quotaState;
+  }
   const measured = u.homeMeasuredAt ? `measured ${relativeTime(u.homeMeasuredAt, now)}` : 'not measured yet';
-  if (row.home.title !== measured) row.home.title = measured;
+  const limits = q && q.state !== 'no-limit' ? `; ${QUOTA_STATE[q.state] ?? q.state}${q.limits.diskHard ? `, hard limit ${bytes(q.limits.diskHard)}` : ''}${q.limits.diskSoft ? `, soft ${bytes(q.limits.diskSoft)}` : ''}` : '';
+  const title = measured + limits;
+  if (row.home.title !== title) row.home.title = title;
   const stop = u.server !== 'stopped';
   const label = u.server === 'stopping' ? 'Stopping…' : stop ? 'Stop' : 'Start';
   // a refresh writes to the DOM only what changed

@@ -4,7 +4,7 @@
  * sorting moves the existing rows, and rows off screen are not rendered until scrolled to (see
  * styles.css). Filter, sort, selection and focus survive every refresh.
  */
-import type { ServerState, UserRow } from '../api.js';
+import type { QuotaUsage, ServerState, UserRow } from '../api.js';
 import { h } from '../components/h.js';
 import { buildRow, fillRow, type Row } from './users-row.js';
 
@@ -85,7 +85,7 @@ export class UsersTable {
   }
 
   /** Applies a fresh listing: new rows are built, known ones updated in place, gone ones removed. */
-  update(users: readonly UserRow[], now = Date.now()): void {
+  update(users: readonly UserRow[], now = Date.now(), quotas?: ReadonlyMap<string, QuotaUsage>): void {
     const seen = new Set<string>();
     let added = false;
     const fresh = document.createDocumentFragment();
@@ -98,7 +98,7 @@ export class UsersTable {
         fresh.appendChild(row.tr);
         added = true;
       }
-      fillRow(row, u, now);
+      fillRow(row, u, now, quotas?.get(u.name));
     }
     for (const [name, row] of this.rows) {
       if (seen.has(name)) continue;

@@ -1,12 +1,13 @@
 /**
- * Users: every hub user with their server, activity and home size (GET /hub/api/labhub/users),
+ * Users: every hub user with their server, activity and home size (GET /hub/api/labhub/users)
+ * with how full it is against their disk quota (GET /hub/api/labhub/quota, every 15 s),
  * refreshed every 3 s in place; search, sort, select, and per-row or bulk actions.
  * Render and filter times are recorded as performance measures (`labhub:users-render`: building
  * the rows; `labhub:users-paint`: until they are painted; `labhub:users-refresh`: a later poll
  * applied in place; `labhub:users-filter`) for
  * bench/admin-table.mjs.
  */
-import type { Api, UserRow } from '../api.js';
+import { ApiError, type Api, type QuotaUsage, type UserRow } from '../api.js';
 import { h } from '../components/h.js';
 import { openMenu } from '../components/menu.js';
 import { errorBox, errorText, notify } from '../components/notice.js';
@@ -16,6 +17,7 @@ import { UsersTable, type RowAction, type StateFilter } from './users-table.js';
 import type { View } from './view.js';
 
 const POLL_MS = 3000;
+const QUOTA_MS = 15_000;
 
 async function serverAction(api: Api, name: string, start: boolean): Promise<boolean> {
   try {
@@ -138,12 +140,28 @@ export const usersView: View = {
       h('div', { class: 'table-wrap' }, table.element),
     );
 
+    // each user's quota state for the Home column: at most one more call every QUOTA_MS (the hub
+    // works out every user's limits for it), none once the hub says it has no quotas (404) or the
+    // caller may not see them; in between the last answer is reused
+    let quotaWanted = true;
+    let quotas: Map<string, QuotaUsage> | undefined;
+    let quotasAt = 0;
+    const quotaUsage = async (): Promise<Map<string, QuotaUsage> | undefined> => {
+      if (!quotaWanted || Date.now() - quotasAt < QUOTA_MS) return quotas;
+      quotasAt = Date.now();
+      try {
+        quotas = new Map((await api.quota()).usage.map((q) => [q.user, q]));
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 404 || err.status === 403)) quotaWanted = false;
+      }
+      return quotas;
+    };
     let first = true;
     poller = poll(async () => {
       try {
-        const users = await api.users();
+        const [users, quotas] = await Promise.all([api.users(), quotaUsage()]);
         const t0 = performance.now();
-        table.update(users);
+        table.update(users, Date.now(), quotas);
         table.setFilter(search.value, state.value as StateFilter);
         showCount();
         if (first) {

@@ -2,11 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HomeUsage } from '../../../hub/admin/home-usage.js';
 import { listLogs, logPath, tailLog } from '../../../hub/admin/log-files.js';
 import { diskFor, type DiskStats } from '../../../hub/admin/machine-stats.js';
 import { parsePasswd } from '../../../hub/admin/passwd-index.js';
-import { silentLogger } from '../../../hub/log.js';
 
 describe('log files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'labhub-logs-'));
@@ -51,45 +49,5 @@ describe('passwd and disks', () => {
     expect(diskFor(disks, '/home/ada')!.mount).toBe('/home');
     expect(diskFor(disks, '/var')!.mount).toBe('/');
     expect(diskFor([], '/home')).toBeNull();
-  });
-});
-
-describe('HomeUsage', () => {
-  it('measures every home one at a time, forgets removed users and coalesces refreshes', async () => {
-    let homes = new Map([
-      ['ada', '/home/ada'],
-      ['bob', '/home/bob'],
-    ]);
-    let running = 0;
-    let maxRunning = 0;
-    let calls = 0;
-    const usage = new HomeUsage({
-      log: silentLogger(),
-      homes: async () => homes,
-      intervalMs: 0,
-      measure: async (path) => {
-        calls++;
-        maxRunning = Math.max(maxRunning, ++running);
-        await new Promise((r) => setTimeout(r, 5));
-        running--;
-        if (path === '/home/bob') throw new Error('unreadable');
-        return path.length;
-      },
-    });
-    await usage.refresh();
-    expect(usage.get('ada')!.bytes).toBe('/home/ada'.length);
-    expect(usage.get('bob')).toBeUndefined();
-    expect(maxRunning).toBe(1);
-    homes = new Map([['cy', '/home/cy']]);
-    calls = 0;
-    const a = usage.refresh();
-    const b = usage.refresh();
-    await a;
-    await b;
-    await new Promise((r) => setTimeout(r, 50));
-    expect(usage.get('ada')).toBeUndefined();
-    expect(usage.get('cy')!.bytes).toBe(8);
-    expect(calls).toBe(2);
-    await usage.close();
   });
 });
