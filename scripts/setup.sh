@@ -14,8 +14,9 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 
-# g++/make/python3 build the native addons (authenticate-pam, node-pty); tar/gzip archive removed homes
-packages=(jupyterhub python3-ipykernel python3-notebook libpam0g-dev util-linux procps passwd tar gzip g++ make python3)
+# g++/make/python3 build the native addons (authenticate-pam, node-pty); tar/gzip archive removed homes;
+# restic makes the home-directory backups
+packages=(jupyterhub python3-ipykernel python3-notebook libpam0g-dev util-linux procps passwd tar gzip g++ make python3 restic)
 [ "$want_tests" = 1 ] && packages+=(chromium)
 
 missing=()

@@ -21,6 +21,13 @@ async function alive(id: ProcessIdentity): Promise<boolean> {
   return !!s && s.startTime === id.startTime && s.state !== 'Z';
 }
 
+async function goneWithin(id: ProcessIdentity, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+    if (!(await alive(id))) return true;
+  }
+  return !(await alive(id));
+}
+
 afterEach(() => {
   for (const pid of pids.splice(0)) signalProcess(-pid, 'SIGKILL');
 });
@@ -48,7 +55,9 @@ describe('stopProcessTree', () => {
     expect(ms).toBeGreaterThanOrEqual(550);
     expect(ms).toBeLessThan(2_500);
     expect(await alive(id)).toBe(false);
-    for (const k of kids) expect(await alive(k)).toBe(false);
+    // SIGKILL is delivered at once but the leftover dies when next scheduled: on a busy machine
+    // /proc can still show it running for a moment
+    for (const k of kids) expect(await goneWithin(k, 2_000)).toBe(true);
   });
 
   it('resolves at once for a process that is gone, and never signals a reused pid', async () => {
