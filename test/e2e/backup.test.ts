@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, loginAndOpen, VIEWPORT, watchErrors } from '../helpers/admin-browser.js';
 import { LabhubProcess } from '../helpers/labhub-process.js';
 import { createTestUser, removeAllTestUsers, type TestUser } from '../helpers/linux-users.js';
+import { hubApi } from '../helpers/hub-api.js';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const NOTEBOOK = `${JSON.stringify(
@@ -33,18 +34,7 @@ let studentToken: string;
 let browser: Browser;
 let backupDir: string;
 
-const api = (path: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
-  fetch(`${lab.publicUrl}/hub/api${path}`, {
-    method: init.method ?? 'GET',
-    headers: { ...(init.token ? { Authorization: `token ${init.token}` } : {}), ...(init.body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-
-async function tokenFor(user: TestUser): Promise<string> {
-  const res = await api(`/users/${user.name}/tokens`, { method: 'POST', body: { auth: { username: user.name, password: user.password } } });
-  expect(res.status).toBe(201);
-  return (await res.json()).token;
-}
+const { api, tokenFor } = hubApi(() => lab.publicUrl);
 
 /** Every file below `dir` whose name is `name`. */
 function findFiles(dir: string, name: string): string[] {

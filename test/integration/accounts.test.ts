@@ -11,6 +11,7 @@ import { LinuxAccounts } from '../../hub/accounts/linux-accounts.js';
 import { CookieClient } from '../helpers/browserless-client.js';
 import { LabhubProcess } from '../helpers/labhub-process.js';
 import { createTestUser, removeAllTestUsers, removeGroup, removeTestUser, type TestUser } from '../helpers/linux-users.js';
+import { hubApi } from '../helpers/hub-api.js';
 
 const CLASS = 'lhtestcls';
 const CLASS2 = 'lhtestcls2';
@@ -26,25 +27,11 @@ let old: TestUser;
 let adminToken: string;
 let studentToken: string;
 
-const api = (path: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
-  fetch(`${lab.publicUrl}/hub/api${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      ...(init.token ? { Authorization: `token ${init.token}` } : {}),
-      ...(init.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
+const { api, tokenFor } = hubApi(() => lab.publicUrl);
 const asAdmin = async (method: string, path: string, body?: unknown) => {
   const res = await api(`/labhub/accounts${path}`, { method, token: adminToken, body });
   return { status: res.status, body: await res.json() };
 };
-
-async function tokenFor(user: TestUser): Promise<string> {
-  const res = await api(`/users/${user.name}/tokens`, { method: 'POST', body: { auth: { username: user.name, password: user.password } } });
-  expect(res.status).toBe(201);
-  return (await res.json()).token;
-}
 
 const getent = (db: string, key: string) => spawnSync('getent', [db, key], { encoding: 'utf8' });
 const exists = (name: string) => getent('passwd', name).status === 0;

@@ -13,6 +13,7 @@ import { CookieClient } from '../helpers/browserless-client.js';
 import { openServer, startServer } from '../helpers/jupyter.js';
 import { LabhubProcess } from '../helpers/labhub-process.js';
 import { createTestUser, ensureGroup, removeAllTestUsers, removeGroup, type TestUser } from '../helpers/linux-users.js';
+import { hubApi } from '../helpers/hub-api.js';
 
 const ADMIN_GROUP = 'lhtestadmgrp';
 let lab: LabhubProcess;
@@ -22,21 +23,7 @@ let other: TestUser;
 let adminToken: string;
 let studentToken: string;
 
-const api = (path: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
-  fetch(`${lab.publicUrl}/hub/api${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      ...(init.token ? { Authorization: `token ${init.token}` } : {}),
-      ...(init.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-
-async function tokenFor(user: TestUser): Promise<string> {
-  const res = await api(`/users/${user.name}/tokens`, { method: 'POST', body: { auth: { username: user.name, password: user.password } } });
-  expect(res.status).toBe(201);
-  return (await res.json()).token;
-}
+const { api, tokenFor } = hubApi(() => lab.publicUrl);
 
 /** Every admin extension call, with a body where it takes one. */
 const ADMIN_CALLS: Array<[string, string, unknown?]> = [

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieClient } from '../helpers/browserless-client.js';
 import { LABHUB_MAIN, LabhubProcess } from '../helpers/labhub-process.js';
 import { createTestUser, removeAllTestUsers, type TestUser } from '../helpers/linux-users.js';
+import { hubApi } from '../helpers/hub-api.js';
 
 let lab: LabhubProcess;
 let admin: TestUser;
@@ -23,18 +24,7 @@ let annToken: string;
 let backupDir: string;
 const NOTEBOOK = JSON.stringify({ cells: [{ cell_type: 'code', source: 'print("ünïcode")' }], nbformat: 4, nbformat_minor: 5 });
 
-const api = (path: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
-  fetch(`${lab.publicUrl}/hub/api${path}`, {
-    method: init.method ?? 'GET',
-    headers: { ...(init.token ? { Authorization: `token ${init.token}` } : {}), ...(init.body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-
-async function tokenFor(user: TestUser): Promise<string> {
-  const res = await api(`/users/${user.name}/tokens`, { method: 'POST', body: { auth: { username: user.name, password: user.password } } });
-  expect(res.status).toBe(201);
-  return (await res.json()).token;
-}
+const { api, tokenFor } = hubApi(() => lab.publicUrl);
 
 /** Writes a file in a user's home, owned by them. */
 function put(user: TestUser, rel: string, content: string): void {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieClient } from '../helpers/browserless-client.js';
 import { LABHUB_MAIN, LabhubProcess } from '../helpers/labhub-process.js';
 import { createTestUser, ensureGroup, removeGroup, removeTestUser, type TestUser } from '../helpers/linux-users.js';
+import { hubApi } from '../helpers/hub-api.js';
 
 const ADMIN_GROUP = 'lhtestqadmins';
 const TEACHERS = 'lhtestqteach';
@@ -25,21 +26,7 @@ let teacher: TestUser;
 let adminToken: string;
 let studentToken: string;
 
-const api = (path: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
-  fetch(`${lab.publicUrl}/hub/api${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      ...(init.token ? { Authorization: `token ${init.token}` } : {}),
-      ...(init.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-
-async function tokenFor(user: TestUser): Promise<string> {
-  const res = await api(`/users/${user.name}/tokens`, { method: 'POST', body: { auth: { username: user.name, password: user.password } } });
-  expect(res.status).toBe(201);
-  return (await res.json()).token;
-}
+const { api, tokenFor } = hubApi(() => lab.publicUrl);
 
 /** Writes `mib` MiB of data as the student (their own file, counted in their home). */
 function writeAs(user: TestUser, file: string, mib: number): void {
