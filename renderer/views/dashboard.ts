@@ -2,7 +2,7 @@
  * Dashboard: the hub, the proxy, the machine (CPU, memory, disks) and who is working, refreshed
  * every 3 s while it is on screen (GET /hub/api/labhub/status).
  */
-import type { BackupSummary, DiskStatus, HubStatus } from '../api.js';
+import type { BackupSummary, DiskStatus, HubStatus, QuotaStatus } from '../api.js';
 import { usageBar } from '../components/bar.js';
 import { bytes, dateTime, duration, relativeTime } from '../components/format.js';
 import { h, replaceChildren } from '../components/h.js';
@@ -12,6 +12,8 @@ import { runPill } from './backup-runs.js';
 import type { View } from './view.js';
 
 const POLL_MS = 3000;
+/** Quota usage changes only with the background scans: read it less often. */
+const QUOTA_POLL_MS = 15_000;
 
 function card(title: string, ...body: (Node | string)[]): HTMLElement {
   return h('section', { class: 'card' }, h('h2', null, title), ...body);
@@ -58,9 +60,37 @@ function backupCard(b: BackupSummary | null): HTMLElement {
   );
 }
 
+/** Which limits are in force and who is over them (links to the Quotas view). */
+function quotaCard(q: QuotaStatus | null): HTMLElement {
+  if (!q) return card('Quotas', h('p', { class: 'muted' }, 'The quota status could not be read.'));
+  const overHard = q.usage.filter((u) => u.state === 'over-hard').map((u) => u.user);
+  const overSoft = q.usage.filter((u) => u.state === 'over-soft').map((u) => u.user);
+  const names = (list: string[]) => ` ${list.slice(0, 8).join(', ')}${list.length > 8 ? ', …' : ''}`;
+  const count = (list: string[], cls: string) =>
+    list.length ? [h('span', { class: `pill ${cls}` }, `${list.length} user${list.length === 1 ? '' : 's'}`), names(list)] : h('span', { class: 'pill ok' }, 'none');
+  return h(
+    'section',
+    { class: 'card', id: 'quota-card' },
+    h('h2', null, 'Quotas'),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', null, 'Disk'),
+      h('dd', { title: q.disk.reason }, q.disk.inForce),
+      h('dt', null, 'Memory/CPU'),
+      h('dd', { title: q.memory.reason }, q.memory.inForce),
+      h('dt', null, 'Over hard limit'),
+      h('dd', { id: 'quota-over-hard' }, count(overHard, 'bad')),
+      h('dt', null, 'Over soft limit'),
+      h('dd', { id: 'quota-over-soft' }, count(overSoft, 'warn')),
+    ),
+    h('p', { class: 'small' }, h('a', { href: '#/quotas' }, 'Open Quotas')),
+  );
+}
+
 const NO_MACHINE: NonNullable<HubStatus['machine']> = { hostname: null, cores: null, cpuPercent: null, load: null, memory: null, disks: null, homeDisk: null };
 
-function render(s: HubStatus): HTMLElement[] {
+function render(s: HubStatus, quota: QuotaStatus | null): HTMLElement[] {
   const m = s.machine ?? NO_MACHINE;
   const mem = m.memory;
   const memPercent = mem && mem.total ? ((mem.used ?? 0) / mem.total) * 100 : null;
@@ -146,7 +176,7 @@ function render(s: HubStatus): HTMLElement[] {
         )
       : h('p', { class: 'muted' }, 'None.'),
   );
-  return [services, machine, people, backupCard(s.backup), failures, lockouts];
+  return [services, machine, people, backupCard(s.backup), quotaCard(quota), failures, lockouts];
 }
 
 export const dashboardView: View = {
@@ -156,10 +186,17 @@ export const dashboardView: View = {
     const grid = h('div', { class: 'dashboard-grid', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
     const updated = h('span', { class: 'muted small' });
     root.append(h('div', { class: 'view-head' }, h('h1', null, 'Dashboard'), updated), grid);
+    let quota: QuotaStatus | null = null;
+    let quotaAt = 0;
     const poller = poll(async () => {
       try {
         const s = await api.status();
-        replaceChildren(grid, render(s));
+        if (Date.now() - quotaAt >= QUOTA_POLL_MS) {
+          quotaAt = Date.now();
+          // a quota read that fails leaves the rest of the dashboard alone
+          quota = await api.quota().catch(() => quota);
+        }
+        replaceChildren(grid, render(s, quota));
         updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
       } catch (err) {
         replaceChildren(grid, errorBox(err));

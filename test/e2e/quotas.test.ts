@@ -184,6 +184,13 @@ describe('quotas GUI', () => {
     expect(await page.locator(`#users-table tr[data-user="${hard.name}"] .home-quota`).innerText()).toMatch(/^\d+ %$/);
     await page.waitForSelector(`#users-table tr[data-user="${soft.name}"][data-quota="over-soft"]`);
 
+    // Dashboard: who is over which limit, and the modes in force
+    await openView('dashboard');
+    await page.waitForSelector(`#quota-over-hard:has-text("${hard.name}")`);
+    expect(await page.locator('#quota-over-hard').innerText()).toMatch(new RegExp(`^1 user\\s+${hard.name}$`));
+    expect(await page.locator('#quota-over-soft').innerText()).toMatch(new RegExp(`^1 user\\s+${soft.name}$`));
+    expect(await page.locator('#quota-card').innerText()).toMatch(/Disk\s+monitored/);
+
     // editing fills the form; removing an override puts the user back on the defaults
     await openView('quotas');
     await page.waitForSelector('main[data-view="quotas"][data-ready="true"]');
