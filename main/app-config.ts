@@ -26,6 +26,8 @@ export interface AppConfig {
   /** The hub's data dir, null when the config is invalid (`configProblem` says why). */
   dataDir: string | null;
   configProblem: string | null;
+  /** The lab's own CA certificate file (`proxy.tls.caCert`), trusted for the hub's address only; null when none. */
+  labCaCert: string | null;
   /** argv of `labhub serve` for the supervisor's child mode. */
   hubCommand: string[];
   hubEnv: NodeJS.ProcessEnv;
@@ -41,8 +43,11 @@ export function resolveAppConfig(env: NodeJS.ProcessEnv, paths: AppPaths, fileEx
   const configFile = env.LABHUB_CONFIG || (fileExists(SYSTEM_CONFIG) ? SYSTEM_CONFIG : null);
   let dataDir: string | null = null;
   let configProblem: string | null = null;
+  let labCaCert: string | null = null;
   try {
-    dataDir = loadConfig(configFile ? { config: configFile } : {}, env).dataDir;
+    const config = loadConfig(configFile ? { config: configFile } : {}, env);
+    dataDir = config.dataDir;
+    labCaCert = config.proxy.tls.caCert || null;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     configProblem = err.message;
@@ -55,6 +60,7 @@ export function resolveAppConfig(env: NodeJS.ProcessEnv, paths: AppPaths, fileEx
     configFile,
     dataDir,
     configProblem,
+    labCaCert,
     hubCommand: [node, hubMain, 'serve', ...(configFile ? ['--config', configFile] : [])],
     // Electron's binary behaves as plain Node with this set (also for the proxy the hub starts)
     hubEnv: env.LABHUB_NODE ? { ...env } : { ...env, ELECTRON_RUN_AS_NODE: '1' },

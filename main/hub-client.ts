@@ -4,6 +4,7 @@
  * The GUI proper talks to the hub from the renderer.
  */
 import type { CliCredentials } from '../hub/admin/cli-token.js';
+import { labRequest } from './lab-tls.js';
 
 /** The tray's figures. */
 export interface HubSummary {
@@ -25,18 +26,25 @@ export class HubClientError extends Error {
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-/** Fetches the status with the admin token (Authorization header only, never the query). */
-export async function fetchHubSummary(creds: CliCredentials, timeoutMs = 5000): Promise<HubSummary> {
-  const res = await fetch(new URL('/hub/api/labhub/status', creds.url), {
+/** Fetches the status with the admin token (Authorization header only, never the query). `ca`: the lab's own CA, if any. */
+export async function fetchHubSummary(creds: CliCredentials, timeoutMs = 5000, ca: string | null = null): Promise<HubSummary> {
+  const res = await labRequest(new URL('/hub/api/labhub/status', creds.url).href, {
     headers: { Authorization: `token ${creds.token}`, Accept: 'application/json' },
-    signal: AbortSignal.timeout(timeoutMs),
-    redirect: 'manual',
+    timeoutMs,
+    ca,
   });
+  const json = (): unknown => {
+    try {
+      return JSON.parse(res.body);
+    } catch {
+      return null;
+    }
+  };
   if (res.status !== 200) {
-    const body = (await res.json().catch(() => null)) as { message?: string } | null;
-    throw new HubClientError(res.status, `hub status: ${res.status} ${body?.message ?? res.statusText}`);
+    const body = json() as { message?: string } | null;
+    throw new HubClientError(res.status, `hub status: ${res.status} ${body?.message ?? ''}`.trim());
   }
-  const s = (await res.json()) as {
+  const s = (json() ?? {}) as {
     hub?: { version?: string };
     users?: Record<string, unknown>;
     servers?: Record<string, unknown>;

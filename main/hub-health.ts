@@ -4,14 +4,14 @@
  * the hub is down); no answer means nothing listens there.
  */
 import { readProxyInfo } from '../hub/proxy/proxy-info.js';
+import { labRequest } from './lab-tls.js';
 
 export type HealthResult = 'ready' | 'starting' | 'down';
 
-/** One health check with a timeout; never throws. */
-export async function probeHealth(hubUrl: string, timeoutMs = 2000): Promise<HealthResult> {
+/** One health check with a timeout; never throws. `ca`: the lab's own CA when it serves https with one. */
+export async function probeHealth(hubUrl: string, timeoutMs = 2000, ca: string | null = null): Promise<HealthResult> {
   try {
-    const res = await fetch(new URL('/hub/health', hubUrl), { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-    await res.body?.cancel().catch(() => undefined);
+    const res = await labRequest(new URL('/hub/health', hubUrl).href, { timeoutMs, ca });
     return res.status === 200 ? 'ready' : 'starting';
   } catch {
     return 'down';

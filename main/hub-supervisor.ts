@@ -23,6 +23,8 @@ export interface HubSupervisorOptions {
   dataDir: string;
   /** A fixed public URL instead of proxy.json's. */
   hubUrl?: string;
+  /** The lab's own CA (PEM) when the proxy serves https with a certificate from `labhub tls init`. */
+  labCa?: string | null;
   logLines?: number;
   crashPolicy?: Partial<CrashPolicyOptions>;
   healthIntervalMs?: number;
@@ -113,7 +115,7 @@ export class HubSupervisor {
     const url = resolveHubUrl(this.opts.dataDir, this.opts.hubUrl);
     if (sd?.booted() && isUnitInstalled(await sd.show(HUB_UNIT))) {
       this.mode = 'systemd';
-    } else if (url && (await probeHealth(url, this.opts.healthTimeoutMs)) === 'ready') {
+    } else if (url && (await probeHealth(url, this.opts.healthTimeoutMs, this.opts.labCa ?? null)) === 'ready') {
       this.mode = 'external';
       this.healthy = true;
     } else {
@@ -217,7 +219,7 @@ export class HubSupervisor {
         this.message = unit && unit.activeState !== 'active' ? `${HUB_UNIT} is ${unit.activeState} (${unit.subState})` : SYSTEMD_NOTE;
       }
       const url = resolveHubUrl(this.opts.dataDir, this.opts.hubUrl);
-      const ok = url !== null && (await probeHealth(url, this.opts.healthTimeoutMs)) === 'ready';
+      const ok = url !== null && (await probeHealth(url, this.opts.healthTimeoutMs, this.opts.labCa ?? null)) === 'ready';
       if (this.closed) return;
       this.failures = ok ? 0 : this.failures + 1;
       if (this.mode === 'child') {

@@ -19,6 +19,7 @@ import { createSystemdControl } from './systemd.js';
 import { TerminalManager } from './terminal.js';
 import { createTray } from './tray.js';
 import { createWindowOptions, nextWindowUrl } from './window.js';
+import { readLabCa } from './lab-tls.js';
 
 const SUMMARY_INTERVAL_MS = 15_000;
 
@@ -36,11 +37,13 @@ async function main(): Promise<void> {
   log.info({ configFile: cfg.configFile, dataDir: cfg.dataDir, problem: cfg.configProblem }, 'LabHub app starting');
   Menu.setApplicationMenu(null);
 
+  const labCa = readLabCa(cfg.labCaCert);
   const supervisor = new HubSupervisor({
     command: cfg.hubCommand,
     env: cfg.hubEnv,
     // an invalid config makes `labhub serve` exit 2 at once: the crash-loop state then shows why
     dataDir: cfg.dataDir ?? '/nonexistent',
+    labCa,
     systemd: createSystemdControl(),
   });
   const installer = new InstallerRunner({ script: cfg.installerScript });
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
   };
 
   const win = new BrowserWindow(createWindowOptions({ preload: cfg.preload, icon: cfg.windowIcon }));
-  installSecurity(win.webContents, win.webContents.session, allow, (url) => void shell.openExternal(url));
+  installSecurity(win.webContents, win.webContents.session, allow, (url) => void shell.openExternal(url), labCa);
   app.on('web-contents-created', (_e, contents) => contents.on('will-attach-webview', (ev) => ev.preventDefault()));
   win.once('ready-to-show', () => win.show());
   // starting the app again (e.g. from the menu when the window is hidden in the tray) shows it
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
     summary = null;
     if (s.healthy && cfg.dataDir) {
       try {
-        summary = await fetchHubSummary(readAdminToken(cfg.dataDir));
+        summary = await fetchHubSummary(readAdminToken(cfg.dataDir), undefined, labCa);
       } catch (err) {
         log.debug({ err }, 'tray figures unavailable'); // e.g. not in the admin group: the tray shows the state only
       }

@@ -9,6 +9,7 @@
  * The decisions are pure functions; `installSecurity` attaches them to Electron objects.
  */
 import type { Session, WebContents } from 'electron';
+import { issuedByLabCa } from './lab-tls.js';
 
 /** The pages the app trusts: hub origins (e.g. `http://127.0.0.1:8000`) and its own file:// pages. */
 export interface AllowList {
@@ -93,7 +94,13 @@ export function isPermissionAllowed(permission: string): boolean {
  * Attaches the rules to a window's contents and its session (Electron only; not run in tests).
  * `allow` is read on every decision, so the caller may add a hub origin once it is known.
  */
-export function installSecurity(contents: WebContents, session: Session, allow: () => AllowList, openExternal: (url: string) => void): void {
+export function installSecurity(
+  contents: WebContents,
+  session: Session,
+  allow: () => AllowList,
+  openExternal: (url: string) => void,
+  labCa: string | null = null,
+): void {
   contents.on('will-navigate', (event, url) => {
     if (isAllowedNavigation(url, allow())) return;
     event.preventDefault();
@@ -111,4 +118,12 @@ export function installSecurity(contents: WebContents, session: Session, allow: 
   });
   session.setPermissionRequestHandler((_wc, permission, callback) => callback(isPermissionAllowed(permission)));
   session.setPermissionCheckHandler((_wc, permission) => isPermissionAllowed(permission));
+  // a lab with its own CA: trust it for the hub's host only; everything else keeps Chromium's verdict
+  if (labCa) {
+    session.setCertificateVerifyProc((req, callback) => {
+      if (req.errorCode === 0) return callback(-3);
+      const hubHosts = allow().origins.map((o) => hubOrigin(o)).filter((o): o is string => o !== null).map((o) => new URL(o).hostname);
+      callback(hubHosts.includes(req.hostname) && issuedByLabCa(req.certificate.data, labCa) ? 0 : -3);
+    });
+  }
 }
