@@ -5,8 +5,10 @@
  * Requests: `Host` kept; hop-by-hop headers (RFC 9110 §7.6.1: `Connection` and the headers it
  * names, `Keep-Alive`, `Proxy-*`, `TE`, `Trailer`, `Upgrade` except on upgrades) dropped;
  * `Transfer-Encoding`/`Content-Length` kept (the body is re-framed the same way); `Expect` dropped;
- * `X-Forwarded-For/-Proto/-Port` appended to (as http-proxy does for CHP), `X-Forwarded-Host` kept
- * or set from `Host`; the hub's login cookie removed for non-hub targets.
+ * `X-Forwarded-For/-Proto/-Port/-Host` replaced by what this proxy saw, unless the peer is a trusted
+ * front proxy (`proxy.trustedProxies`: nginx or Apache terminating TLS), whose values are passed on
+ * unchanged so the hub and Jupyter (Tornado reads the last entry) see the browser's address and
+ * scheme; the hub's login cookie removed for non-hub targets.
  */
 
 export const OTHER = 0;
@@ -121,7 +123,8 @@ export interface ForwardedRequestHeaders {
 
 /**
  * Builds the upstream header list from the client's raw headers.
- * `upgrade` keeps `Connection: Upgrade` and `Upgrade` for websocket handshakes.
+ * `upgrade` keeps `Connection: Upgrade` and `Upgrade` for websocket handshakes; `trusted` (the
+ * peer is a configured front proxy) keeps its X-Forwarded-* instead of replacing them.
  */
 export function forwardRequestHeaders(
   raw: string[],
@@ -129,13 +132,14 @@ export function forwardRequestHeaders(
   proto: string,
   stripCookie: boolean,
   upgrade: boolean,
+  trusted = false,
 ): ForwardedRequestHeaders {
   const out: string[] = [];
   let host = '';
   let xff: string | undefined;
   let xfPort: string | undefined;
   let xfProto: string | undefined;
-  let xfHost = false;
+  let xfHost: string | undefined;
   let connection: string | undefined;
   let upgradeValue: string | undefined;
   let hasBody = false;
@@ -182,23 +186,28 @@ export function forwardRequestHeaders(
         xfProto = value;
         break;
       case XF_HOST:
-        xfHost = true;
-        out.push(name, value);
+        xfHost = value;
         break;
       default: // HOP
         break;
     }
   }
   if (upgrade && upgradeValue !== undefined) out.push('Connection', 'Upgrade', 'Upgrade', upgradeValue);
-  out.push(
-    'X-Forwarded-For',
-    xff === undefined ? remoteAddress : xff + ', ' + remoteAddress,
-    'X-Forwarded-Proto',
-    xfProto === undefined ? proto : xfProto + ',' + proto,
-    'X-Forwarded-Port',
-    xfPort === undefined ? portOfHost(host, proto) : xfPort + ',' + portOfHost(host, proto),
-  );
-  if (!xfHost && host !== '') out.push('X-Forwarded-Host', host);
+  if (trusted) {
+    out.push(
+      'X-Forwarded-For',
+      xff ?? remoteAddress,
+      'X-Forwarded-Proto',
+      xfProto ?? proto,
+      'X-Forwarded-Port',
+      xfPort ?? portOfHost(host, xfProto ?? proto),
+    );
+    if (xfHost !== undefined) out.push('X-Forwarded-Host', xfHost);
+    else if (host !== '') out.push('X-Forwarded-Host', host);
+  } else {
+    out.push('X-Forwarded-For', remoteAddress, 'X-Forwarded-Proto', proto, 'X-Forwarded-Port', portOfHost(host, proto));
+    if (host !== '') out.push('X-Forwarded-Host', host);
+  }
   const listed = connectionListed(connection);
   return { headers: listed === null ? out : withoutListed(out, listed), hasBody, chunked, host };
 }

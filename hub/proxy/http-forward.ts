@@ -20,7 +20,13 @@ export interface ForwardDeps {
   pool: UpstreamPool;
   access: AccessLog;
   logger: Logger;
+  /** The public scheme, for X-Forwarded-Proto: `https` when the proxy terminates TLS. */
+  proto?: 'http' | 'https';
+  /** True for a front proxy whose X-Forwarded-* are believed (see forward-headers.ts). */
+  isTrusted?: (remoteAddress: string) => boolean;
 }
+
+const trustNobody = (): boolean => false;
 
 function accept(req: http.IncomingMessage): string | undefined {
   const raw = req.rawHeaders;
@@ -187,11 +193,15 @@ class Forwarder {
   readonly routes: RouteTable;
   readonly pool: UpstreamPool;
   readonly access: AccessLog;
+  private readonly proto: 'http' | 'https';
+  private readonly isTrusted: (remoteAddress: string) => boolean;
 
   constructor(deps: ForwardDeps) {
     this.routes = deps.routes;
     this.pool = deps.pool;
     this.access = deps.access;
+    this.proto = deps.proto ?? 'http';
+    this.isTrusted = deps.isTrusted ?? trustNobody;
   }
 
   readonly onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -210,7 +220,8 @@ class Forwarder {
       sendHubDown(res, wantsJson(accept(req), target.path));
       return;
     }
-    const fwd = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', !route.hub, false);
+    const peer = req.socket.remoteAddress ?? '';
+    const fwd = forwardRequestHeaders(req.rawHeaders, peer, this.proto, !route.hub, false, this.isTrusted(peer));
     const h = fwd.headers;
     let head = method + ' ' + target.url + ' HTTP/1.1\r\n';
     for (let i = 0; i < h.length; i += 2) head += h[i] + ': ' + h[i + 1] + CRLF;
@@ -241,7 +252,7 @@ class Forwarder {
       builtIn();
       return;
     }
-    const forwarded = forwardRequestHeaders([], req.socket.remoteAddress ?? '', 'http', false, false).headers;
+    const forwarded = forwardRequestHeaders([], req.socket.remoteAddress ?? '', this.proto, false, false).headers;
     relayHubErrorPage(hub, req, res, path, forwarded, builtIn);
   }
 }

@@ -11,7 +11,7 @@ export const PROXY_INFO_FILE = 'proxy.json';
 
 export interface ProxyInfo {
   pid: number;
-  /** e.g. `http://127.0.0.1:8000`: a URL this machine can connect to (wildcards become loopback). */
+  /** e.g. `http://127.0.0.1:8000` (`https://` with `proxy.tls`): a URL this machine can connect to (wildcards become loopback). */
   publicUrl: string;
   apiUrl: string;
   /** ISO-8601 */
@@ -19,11 +19,11 @@ export interface ProxyInfo {
 }
 
 /** A URL for connecting to a bound address: `0.0.0.0` → `127.0.0.1`, `::` → `[::1]`. */
-export function connectUrl(host: string, port: number): string {
+export function connectUrl(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
   let h = host;
   if (h === '0.0.0.0' || h === '') h = '127.0.0.1';
   else if (h === '::') h = '::1';
-  return h.includes(':') ? `http://[${h}]:${port}` : `http://${h}:${port}`;
+  return h.includes(':') ? `${scheme}://[${h}]:${port}` : `${scheme}://${h}:${port}`;
 }
 
 /** The parsed proxy.json, or null when it is missing or not a valid record. */

@@ -38,13 +38,15 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
     token,
     logger,
     defaultTarget: hubTarget(config),
+    tls: config.proxy.tls.cert ? config.proxy.tls : undefined,
+    trustedProxies: config.proxy.trustedProxies,
   });
   await proxy.listen();
   const pub = proxy.publicAddress();
   const api = proxy.apiAddress();
   const info: ProxyInfo = {
     pid: process.pid,
-    publicUrl: connectUrl(pub.host, pub.port),
+    publicUrl: connectUrl(pub.host, pub.port, proxy.scheme),
     apiUrl: connectUrl(api.host, api.port),
     startedAt: new Date().toISOString(),
   };

@@ -19,6 +19,10 @@ export interface UpgradeDeps {
   /** Every live client and upstream socket of an upgraded connection, for close(). */
   sockets: Set<Duplex>;
   connectTimeoutMs: number;
+  /** The public scheme (`https` = the client speaks wss://), for X-Forwarded-Proto. */
+  proto?: 'http' | 'https';
+  /** True for a front proxy whose X-Forwarded-* are believed. */
+  isTrusted?: (remoteAddress: string) => boolean;
 }
 
 function headerValue(raw: string[], lowerName: string): string | undefined {
@@ -55,10 +59,13 @@ function noop(): void {}
 /** Builds the public server's `upgrade` listener. */
 export function createUpgradeHandler(deps: UpgradeDeps): (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void {
   const { routes, access, sockets } = deps;
+  const proto = deps.proto ?? 'http';
+  const isTrusted = deps.isTrusted ?? ((): boolean => false);
 
   function pipeUpgrade(req: http.IncomingMessage, client: net.Socket, head: Buffer, route: RouteEntry, url: string, started: number): void {
     const method = req.method ?? 'GET';
-    const fwd = forwardRequestHeaders(req.rawHeaders, client.remoteAddress ?? '', 'http', !route.hub, true);
+    const peer = client.remoteAddress ?? '';
+    const fwd = forwardRequestHeaders(req.rawHeaders, peer, proto, !route.hub, true, isTrusted(peer));
     let requestHead = `${method} ${url} HTTP/1.1\r\n`;
     const h = fwd.headers;
     for (let i = 0; i < h.length; i += 2) requestHead += `${h[i]}: ${h[i + 1]}\r\n`;

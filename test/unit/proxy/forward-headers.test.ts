@@ -23,13 +23,30 @@ describe('forwardRequestHeaders', () => {
     expect(r.host).toBe('lab:8000');
   });
 
-  it('appends to existing X-Forwarded-* and keeps X-Forwarded-Host', () => {
-    const raw = ['host', 'lab', 'x-forwarded-for', '1.2.3.4', 'X-Forwarded-For', '5.6.7.8', 'x-forwarded-proto', 'https', 'x-forwarded-host', 'public.example', 'x-forwarded-port', '443'];
-    const h = new Map(pairs(forwardRequestHeaders(raw, '127.0.0.1', 'http', false, false).headers).map(([k, v]) => [k.toLowerCase(), v]));
-    expect(h.get('x-forwarded-for')).toBe('1.2.3.4, 5.6.7.8, 127.0.0.1');
-    expect(h.get('x-forwarded-proto')).toBe('https,http');
-    expect(h.get('x-forwarded-port')).toBe('443,80');
+  const spoofed = ['host', 'lab', 'x-forwarded-for', '1.2.3.4', 'X-Forwarded-For', '5.6.7.8', 'x-forwarded-proto', 'https', 'x-forwarded-host', 'public.example', 'x-forwarded-port', '443'];
+  const headerMap = (flat: string[]) => new Map(pairs(flat).map(([k, v]) => [k.toLowerCase(), v]));
+
+  it("replaces a client's X-Forwarded-* with what the proxy saw", () => {
+    const r = forwardRequestHeaders(spoofed, '10.9.8.7', 'http', false, false);
+    expect(r.headers.filter((x) => /^x-forwarded-/i.test(x))).toHaveLength(4);
+    const h = headerMap(r.headers);
+    expect(h.get('x-forwarded-for')).toBe('10.9.8.7');
+    expect(h.get('x-forwarded-proto')).toBe('http');
+    expect(h.get('x-forwarded-port')).toBe('80');
+    expect(h.get('x-forwarded-host')).toBe('lab');
+    expect(headerMap(forwardRequestHeaders(['Host', 'lab'], '10.9.8.7', 'https', false, false).headers).get('x-forwarded-port')).toBe('443');
+  });
+
+  it("passes a trusted front proxy's X-Forwarded-* on unchanged, filling in what it left out", () => {
+    const h = headerMap(forwardRequestHeaders(spoofed, '127.0.0.1', 'http', false, false, true).headers);
+    expect(h.get('x-forwarded-for')).toBe('1.2.3.4, 5.6.7.8');
+    expect(h.get('x-forwarded-proto')).toBe('https');
+    expect(h.get('x-forwarded-port')).toBe('443');
     expect(h.get('x-forwarded-host')).toBe('public.example');
+    const bare = headerMap(forwardRequestHeaders(['Host', 'lab.example', 'X-Forwarded-Proto', 'https'], '127.0.0.1', 'http', false, false, true).headers);
+    expect(bare.get('x-forwarded-for')).toBe('127.0.0.1');
+    expect(bare.get('x-forwarded-port')).toBe('443');
+    expect(bare.get('x-forwarded-host')).toBe('lab.example');
   });
 
   it('notes bodies and keeps their framing headers', () => {
