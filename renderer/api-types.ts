@@ -184,7 +184,7 @@ export interface QuotaWriteResult {
 
 export interface QuotaStatus {
   disk: { configured: 'auto' | 'enforced' | 'monitored' | 'off'; inForce: 'enforced' | 'monitored' | 'off'; reason: string; filesystem?: string | null };
-  memory: { inForce: 'cgroup-v2' | 'cgroup-v1' | 'systemd' | 'not enforced' | string; reason: string };
+  memory: { inForce: 'cgroup-v2' | 'cgroup-v1' | 'systemd' | 'docker' | 'not enforced' | string; reason: string };
   defaults: QuotaLimits;
   /** Defaults saved from the GUI/CLI (the rest follow the config file). */
   defaultsSaved: string[];

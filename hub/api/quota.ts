@@ -73,7 +73,10 @@ export function quotaRouter(o: QuotaRouterOptions): Router {
 
   const model = async () => {
     const mode = o.quota.diskMode();
-    const memory = await limitMechanism().catch((err: Error) => ({ inForce: 'not enforced', reason: `detection failed: ${err.message}` }));
+    const memory =
+      o.config.spawner.kind === 'docker'
+        ? { inForce: 'docker', reason: "each server is a container: Docker applies the memory and CPU limits (--memory, --cpus) and reports a kill by the memory limit" }
+        : await limitMechanism().catch((err: Error) => ({ inForce: 'not enforced', reason: `detection failed: ${err.message}` }));
     const policy = o.quota.policy();
     const defaults = { diskSoft: 0, diskHard: 0, memory: 0, cpus: 0, ...policy.defaults };
     return {

@@ -32,7 +32,7 @@ function diskMode(d: QuotaStatus['disk']): { pill: string; kind: string; text: s
 
 function memoryMode(m: QuotaStatus['memory']): { pill: string; kind: string; text: string } {
   if (m.inForce === 'not enforced') return { pill: 'not enforced', kind: 'bad', text: 'Not enforced: servers may use all memory and CPU.' };
-  const how = m.inForce === 'systemd' ? 'a systemd scope per server' : m.inForce === 'cgroup-v1' ? 'a cgroup (v1) per server' : 'a cgroup (v2) per server';
+  const how = m.inForce === 'systemd' ? 'a systemd scope per server' : m.inForce === 'cgroup-v1' ? 'a cgroup (v1) per server' : m.inForce === 'docker' ? 'Docker container limits' : 'a cgroup (v2) per server';
   return { pill: m.inForce, kind: 'ok', text: `Enforced with ${how}.` };
 }
 
