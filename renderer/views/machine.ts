@@ -10,6 +10,7 @@ import { h, replaceChildren } from '../components/h.js';
 import { errorText, notify } from '../components/notice.js';
 import { poll } from '../components/poller.js';
 import { createTerminal, fitSize, type XTerminal } from '../components/xterm.js';
+import { InstallerProgress } from './installer-progress.js';
 import type { View } from './view.js';
 
 /**
@@ -116,6 +117,9 @@ export const machineView: View = {
     // ---- installer
     const installArea = h('div', { class: 'terminal', id: 'installer-terminal', hidden: true });
     const installStatus = h('p', { class: 'muted', id: 'installer-status', 'aria-live': 'polite' });
+    // the installer's "==> [i/N] …" steps, as a bar above its output
+    const installBar = h('progress', { id: 'installer-progress', max: 1, value: 0, hidden: true, 'aria-label': 'Installer progress' });
+    const progress = new InstallerProgress();
     const install = h('button', { type: 'button', id: 'install-run' }, 'Install LabHub on this machine');
     const cancel = h('button', { type: 'button', class: 'secondary', id: 'install-cancel', hidden: true }, 'Cancel');
     let installTerm: XTerminal | null = null;
@@ -137,6 +141,9 @@ export const machineView: View = {
         // xterm.js does not render while off screen
         installArea.scrollIntoView({ block: 'nearest' });
         installStatus.textContent = 'Installing…';
+        progress.reset();
+        installBar.value = 0;
+        installBar.hidden = false;
         installEarly.start();
         installId = (await invoke<{ id: string }>(CHANNELS.installerRun, { cols: installTerm.cols, rows: installTerm.rows })).id;
         cancel.hidden = false;
@@ -152,7 +159,14 @@ export const machineView: View = {
     });
     const onInstallOutput = (e: StreamData) => {
       if (installEarly.hold(() => onInstallOutput(e))) return;
-      if (e.id === installId) installTerm?.write(e.data);
+      if (e.id !== installId) return;
+      installTerm?.write(e.data);
+      if (progress.push(e.data) && progress.step) {
+        const { index, total, text } = progress.step;
+        installBar.max = total;
+        installBar.value = index - 1;
+        installStatus.textContent = `Step ${index} of ${total}: ${text}`;
+      }
     };
     const onInstallExit = (e: StreamExit) => {
       if (installEarly.hold(() => onInstallExit(e))) return;
@@ -160,6 +174,8 @@ export const machineView: View = {
       installId = null;
       cancel.hidden = true;
       install.disabled = false;
+      if (e.exitCode === 0) installBar.value = installBar.max;
+      else installBar.hidden = true;
       installStatus.textContent = e.cancelled ? 'Cancelled.' : e.exitCode === 0 ? 'Installed. The hub starts in a moment.' : `The installer failed (exit ${e.exitCode ?? `signal ${e.signal}`}): see its output above.`;
     };
     cleanups.push(bridge.on(EVENTS.installerOutput, onInstallOutput), bridge.on(EVENTS.installerExit, onInstallExit));
@@ -244,7 +260,7 @@ export const machineView: View = {
     root.append(
       h('div', { class: 'view-head' }, h('h1', null, 'This machine')),
       h('section', { class: 'card' }, h('div', { class: 'view-head' }, h('h2', null, 'LabHub service'), restart), facts, h('h3', null, 'Hub log'), log),
-      h('section', { class: 'card' }, h('h2', null, 'Install or upgrade'), h('p', { class: 'muted small' }, 'Runs the one-command installer with administrator rights; the output appears below.'), h('div', { class: 'buttons' }, install, cancel), installStatus, installArea),
+      h('section', { class: 'card' }, h('h2', null, 'Install or upgrade'), h('p', { class: 'muted small' }, 'Runs the one-command installer with administrator rights; the output appears below.'), h('div', { class: 'buttons' }, install, cancel), installBar, installStatus, installArea),
       h('section', { class: 'card' }, h('h2', null, 'Terminal'), h('p', { class: 'muted small' }, 'A shell as the student, in their home folder, to see what they see.'), form, termStatus, termArea),
     );
     return () => {

@@ -1,14 +1,18 @@
 /**
  * The installer runner with a real pty (node-pty) and a real bash script standing in for
- * installer/install.sh (test/fixtures/installer-demo.sh). Tests run as root, so the script runs
- * directly; the pkexec path is only checked as an argv (no polkit agent here).
+ * installer/install.sh (test/fixtures/installer-demo.sh), and once the real installer/install.sh
+ * (a dry run). Tests run as root, so the script runs directly; the pkexec path is only checked as
+ * an argv (no polkit agent here).
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InstallerExit } from '../../main/ipc/contract.js';
 import { InstallerRunner } from '../../main/installer-runner.js';
+import { resolveAppConfig } from '../../main/app-config.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/installer-demo.sh', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
 function collector() {
   let output = '';
@@ -79,6 +83,17 @@ describe('InstallerRunner (real pty, real script)', () => {
     const exit = await c.exit;
     expect(exit.cancelled).toBe(true);
     expect(exit).toEqual({ id, exitCode: null, signal: 15, cancelled: true }); // SIGTERM to its process group
+  });
+
+  it('runs the real installer the app ships (installer/install.sh, as resolveAppConfig finds it): its uninstall plan, changing nothing', async () => {
+    const cfg = resolveAppConfig({}, { appRoot: ROOT, resourcesRoot: ROOT, execPath: process.execPath }, () => false);
+    expect(cfg.installerScript).toBe(join(ROOT, 'installer/install.sh'));
+    runner = new InstallerRunner({ script: cfg.installerScript, args: ['--uninstall', '--dry-run'] });
+    const c = collector();
+    const { id } = runner.run(c.listener, { cols: 120, rows: 30 });
+    expect(await c.exit).toEqual({ id, exitCode: 0, signal: null, cancelled: false });
+    expect(c.output()).toContain('dry run: this is the plan; nothing was changed');
+    expect(c.output()).toContain('remove /opt/labhub and /usr/local/bin/labhub');
   });
 
   it('runs through pkexec when not root', () => {
