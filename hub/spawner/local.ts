@@ -11,9 +11,13 @@
  *
  * The server inherits the hub's umask (the hub runs with 022, so students' new files are 0644 and
  * directories 0755 unless their own shell config says otherwise; homes themselves keep their mode).
+ *
+ * With the pre-warmed launcher (launcher.ts) the same server is forked from a process that has
+ * already imported it, with the same user switch, environment, log, cgroups and umask; whenever the
+ * launcher cannot take a spawn, the spawn starts cold as above and its progress says why.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import { isValidUserName, type Account } from '../auth/accounts.js';
 import { HubError } from '../errors.js';
 import { formatLimit } from '../quota/cgroup-values.js';
@@ -22,6 +26,8 @@ import type { Logger } from '../log.js';
 import { PortPicker } from './free-port.js';
 import { liveness, readProcStat, type ProcessIdentity } from './proc.js';
 import { buildServerEnv, findExecutable } from './server-env.js';
+import type { PrewarmedLauncher } from './launcher.js';
+import { startWarm, type LaunchPlan } from './launcher-start.js';
 import { kernelOomNotice, ServerLimiter, type ServerLimitsOptions } from './server-limits.js';
 import { stopProcessTree } from './stop-process.js';
 import type { PollResult, Spawner, StartOptions, StartedServer } from './types.js';
@@ -43,6 +49,8 @@ export interface LocalSpawnerOptions extends ServerLimitsOptions {
   parentEnv?: NodeJS.ProcessEnv;
   /** The setpriv binary; defaults to the first of /usr/bin/setpriv, /bin/setpriv. */
   setpriv?: string;
+  /** The pre-warmed launcher; absent = every server starts cold. */
+  launcher?: PrewarmedLauncher | null;
 }
 
 /** What `start` records and `poll`/`stop` need, also after a hub restart. */
@@ -54,6 +62,8 @@ export interface LocalServerState {
   logFile: string;
   /** The server's cgroup when memory/CPU limits are in force (see hub/quota/cgroups.ts). */
   cgroup?: ServerCgroup;
+  /** How it was started: forked by the pre-warmed launcher, or exec'd (cold). */
+  via?: 'launcher' | 'cold';
 }
 
 interface ExitInfo {
@@ -154,18 +164,41 @@ export class LocalSpawner implements Spawner {
     const executable = await findExecutable(command, env.PATH ?? this.opts.path, account);
     const argv = [executable, ...cmdArgs, ...this.opts.args];
 
-    onProgress({ progress: 20, message: 'Starting your server process' });
     const log = this.opts.logger.child({ user: account.name });
     const header = `${LOG_HEADER_PREFIX}${new Date().toISOString()} starting server for ${account.name} on 127.0.0.1:${port}: ${argv.join(' ')}`;
     const { file, path: logFile } = await openUserLog(this.opts.logDir, account.name, header);
-    let child: ChildProcess;
     let launch;
+    const wrapped = [setpriv, '--reuid', String(account.uid), '--regid', String(account.gid), '--init-groups', '--', ...argv];
     try {
-      launch = await this.limiter.prepare(account, [setpriv, '--reuid', String(account.uid), '--regid', String(account.gid), '--init-groups', '--', ...argv]);
+      launch = await this.limiter.prepare(account, wrapped);
     } catch (err) {
       await file.close();
       throw spawnFailed(`Could not set up the memory and CPU limits of the server: ${(err as Error).message}`, err);
     }
+    const start: LaunchPlan = { account, env, argv, logFile, launch, command: wrapped, onProgress, log };
+    if (this.opts.launcher) {
+      await file.close();
+      const warm = await startWarm(this.opts.launcher, start);
+      if ('pid' in warm) {
+        log.info({ pid: warm.pid, port, logFile, via: 'launcher' }, 'server process started');
+        onProgress({ progress: 40, message: `Server process started (pid ${warm.pid}, pre-warmed); waiting for it to answer` });
+        const cgroup = await this.limiter.started(warm.pid, launch);
+        const state: LocalServerState = { pid: warm.pid, startTime: warm.startTime, port, logFile, ...(cgroup ? { cgroup } : {}), via: 'launcher' };
+        return { target: `http://127.0.0.1:${port}`, state: { ...state } };
+      }
+      log.info({ reason: warm.coldBecause }, 'starting the server cold');
+      onProgress({ progress: 20, message: `Starting your server process (cold start: ${warm.coldBecause})` });
+      return this.startCold(start, port, null);
+    }
+    onProgress({ progress: 20, message: 'Starting your server process' });
+    return this.startCold(start, port, file);
+  }
+
+  /** The classic start: spawn setpriv (wrapped for limits), which execs the server as the user. */
+  private async startCold(w: LaunchPlan, port: number, openLog: fs.FileHandle | null): Promise<StartedServer> {
+    const { account, env, logFile, launch, log } = w;
+    const file = openLog ?? (await fs.open(logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW));
+    let child: ChildProcess;
     try {
       const [launcher, ...launcherArgs] = launch.argv as [string, ...string[]];
       child = spawn(launcher, launcherArgs, { cwd: account.home, env, detached: true, stdio: ['ignore', file.fd, file.fd] });
@@ -194,9 +227,9 @@ export class LocalSpawner implements Spawner {
     this.startTimes.set(pid, stat.startTime);
     this.children.set(pid, child);
     log.info({ pid, port, logFile }, 'server process started');
-    onProgress({ progress: 40, message: `Server process started (pid ${pid}); waiting for it to answer` });
+    w.onProgress({ progress: 40, message: `Server process started (pid ${pid}); waiting for it to answer` });
     const cgroup = await this.limiter.started(pid, launch);
-    const state: LocalServerState = { pid, startTime: stat.startTime, port, logFile, ...(cgroup ? { cgroup } : {}) };
+    const state: LocalServerState = { pid, startTime: stat.startTime, port, logFile, ...(cgroup ? { cgroup } : {}), via: 'cold' };
     return { target: `http://127.0.0.1:${port}`, state: { ...state } };
   }
 
@@ -237,7 +270,8 @@ export class LocalSpawner implements Spawner {
       status = await liveness(id);
     }
     const exit = this.exits.get(id.pid);
-    const known = exit && exit.startTime === id.startTime ? exit : undefined;
+    let known = exit && exit.startTime === id.startTime ? exit : undefined;
+    if (!known && state.via === 'launcher' && this.opts.launcher) known = (await this.launcherExit(id)) ?? undefined;
     let reason = status === 'reused' && !known
       ? `Server process ${id.pid} is no longer running (its pid now belongs to another process)`
       : describeExit(id.pid, known);
@@ -247,6 +281,13 @@ export class LocalSpawner implements Spawner {
     const tail = currentRun(await this.logTail(user, LOG_LINES_IN_REASON).catch(() => []));
     const result = { running: false as const, exitCode: known?.exitCode ?? null, signal: known?.signal ?? null, reason: withLog(reason, tail) };
     return outOfMemory ? { ...result, outOfMemory } : result;
+  }
+
+  /** The exit of a server the launcher forked: it reaps its children within a quarter second. */
+  private async launcherExit(id: ProcessIdentity): Promise<ExitInfo | null> {
+    for (let i = 0; i < 20 && (await liveness(id)) === 'zombie'; i++) await new Promise((r) => setTimeout(r, 100));
+    const exit = await this.opts.launcher!.exitStatus(id.pid, id.startTime);
+    return exit ? { startTime: id.startTime, exitCode: exit.exitCode, signal: exit.signal } : null;
   }
 
   async stop(user: string, state: Record<string, unknown>): Promise<void> {
@@ -273,11 +314,12 @@ export class LocalSpawner implements Spawner {
   }
 
   /**
-   * Forgets children and exit records; the servers keep running (they are detached and unref'd,
+   * Stops the pre-warmed launcher and forgets children and exit records; the servers keep running (they are detached and unref'd,
    * and Node still reaps any that exit). A stop already under way finishes on its own.
    */
   async close(): Promise<void> {
     this.closed = true;
+    await this.opts.launcher?.close();
     this.children.clear();
     this.startTimes.clear();
     this.exits.clear();
