@@ -21,6 +21,9 @@ Commands:
   users     list|add|remove hub users (admin; needs a running hub)
   token     create an API token for a user (admin; needs a running hub)
   backup    run|list|restore|check backups of the homes (admin; needs a running hub)
+  quota     show|set|clear disk, memory and CPU limits (admin; needs a running hub)
+  image     build the Docker spawner's single-user image from resources/images/ (no registry)
+  tls       init --dir DIR [--hostname NAME...]: a local CA and a server certificate for https
 
 Options:
   --config FILE     JSON config file (default: $LABHUB_CONFIG, else built-in defaults)
@@ -36,6 +39,11 @@ Options:
   --wait            backup run|check: wait until it has ended (exit 1 unless it was ok)
   --in-place        backup restore: overwrite the files in the home instead of ~/restored-<time>/
   --yes             backup restore --in-place: confirm (without it, only list what would be overwritten)
+  --soft SIZE       quota set: disk soft limit (warning), e.g. 5G; 0 = none
+  --hard SIZE       quota set: disk hard limit (no server start over it)
+  --memory SIZE     quota set: memory of the user's server
+  --cpus N          quota set: CPU cores of the user's server
+  --force           image build: rebuild even when the image is up to date
   -h, --help        show this help
   -v, --version     show the version
 
@@ -46,7 +54,21 @@ See README.md for the configuration reference.`;
 interface ParsedArgs {
   command: string | undefined;
   rest: string[];
-  adminOptions: { json: boolean; admin: boolean; scopes?: string; note?: string; expiresIn?: string; wait: boolean; inPlace: boolean; yes: boolean };
+  adminOptions: {
+    json: boolean;
+    admin: boolean;
+    scopes?: string;
+    note?: string;
+    expiresIn?: string;
+    wait: boolean;
+    inPlace: boolean;
+    yes: boolean;
+    soft?: string;
+    hard?: string;
+    memory?: string;
+    cpus?: string;
+    force: boolean;
+  };
   configArgv: ConfigArgv;
   keepProxy: boolean;
   help: boolean;
@@ -72,6 +94,11 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       wait: { type: 'boolean' },
       'in-place': { type: 'boolean' },
       yes: { type: 'boolean' },
+      soft: { type: 'string' },
+      hard: { type: 'string' },
+      memory: { type: 'string' },
+      cpus: { type: 'string' },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -84,7 +111,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     if (!/^\d+$/.test(values.port)) throw new ConfigError('command line', [`--port: expected a port number, got "${values.port}"`]);
     configArgv.port = Number(values.port);
   }
-  const admin = positionals[0] === 'users' || positionals[0] === 'token' || positionals[0] === 'backup';
+  const admin = ['users', 'token', 'backup', 'quota', 'image'].includes(positionals[0] ?? '');
   if (!admin && positionals.length > 1) throw new ConfigError('command line', [`unexpected argument "${positionals[1]}"`]);
   return {
     command: positionals[0],
@@ -102,6 +129,11 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       wait: !!values.wait,
       inPlace: !!values['in-place'],
       yes: !!values.yes,
+      soft: values.soft,
+      hard: values.hard,
+      memory: values.memory,
+      cpus: values.cpus,
+      force: !!values.force,
     },
   };
 }
@@ -119,6 +151,10 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 }
 
 export async function runCli(argv: string[]): Promise<number> {
+  if (argv[0] === 'tls') {
+    const { runTlsCommand } = await import('./tls/command.js');
+    return runTlsCommand(argv.slice(1), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
   let args: ParsedArgs;
   let config: Readonly<Config>;
   try {
@@ -131,7 +167,7 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(`labhub ${LABHUB_VERSION}\n`);
       return 0;
     }
-    if (!args.command || !['serve', 'hub', 'proxy', 'users', 'token', 'backup'].includes(args.command)) {
+    if (!args.command || !['serve', 'hub', 'proxy', 'users', 'token', 'backup', 'quota', 'image'].includes(args.command)) {
       process.stderr.write(`${args.command ? `labhub: unknown command "${args.command}"\n\n` : ''}${USAGE}\n`);
       return 2;
     }
@@ -147,14 +183,21 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  if (args.command === 'users' || args.command === 'token' || args.command === 'backup') {
+  if (args.command === 'image') {
+    const { runImageCommand } = await import('./spawner/docker/image-command.js');
+    return runImageCommand(args.rest, { force: args.adminOptions.force });
+  }
+  if (['users', 'token', 'backup', 'quota'].includes(args.command)) {
     const { runAdminCommand, AdminCommandError } = await import('./admin/commands.js');
     const { runBackupCommand } = await import('./admin/backup-commands.js');
+    const { runQuotaCommand } = await import('./admin/quota-commands.js');
     try {
       const out =
         args.command === 'backup'
           ? await runBackupCommand(config, args.rest, args.adminOptions)
-          : { text: await runAdminCommand(config, [args.command, ...args.rest], args.adminOptions), code: 0 };
+          : args.command === 'quota'
+            ? await runQuotaCommand(config, args.rest, args.adminOptions)
+            : { text: await runAdminCommand(config, [args.command, ...args.rest], args.adminOptions), code: 0 };
       process.stdout.write(`${out.text}\n`);
       return out.code;
     } catch (err) {
@@ -199,7 +242,11 @@ function redactedSummary(c: Readonly<Config>) {
 async function runProxyCommand(config: Readonly<Config>, log: Logger): Promise<number> {
   const { runProxy } = await import('./proxy/run.js');
   const proxy = await runProxy(config, log);
+  // SIGHUP: re-read the TLS certificate and key (renewals), keeping every connection
+  const onHup = (): void => void proxy.proxy.reloadTls();
+  if (config.proxy.tls.cert) process.on('SIGHUP', onHup);
   const sig = await waitForSignal();
+  process.off('SIGHUP', onHup);
   log.info({ signal: sig }, 'proxy stopping');
   await proxy.close();
   return 0;
@@ -236,6 +283,11 @@ async function ensureProxy(config: Readonly<Config>, log: Logger, configArgv: Co
   if (existing && (await isProxyAlive(existing, token))) {
     log.info({ pid: existing.pid, publicUrl: existing.publicUrl }, 'using the proxy that is already running');
     return null;
+  }
+  if (config.proxy.tls.cert) {
+    // the detached proxy would only log it: say what is wrong with the files here, at once
+    const { loadTlsFiles } = await import('./tls/files.js');
+    loadTlsFiles(config.proxy.tls);
   }
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
   const argv = [main, 'proxy'];

@@ -4,6 +4,7 @@
  * An invalid config is reported with every problem and its path (exit code 2 in main.ts).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 // zod's v3 API: the v4 build costs ~11 MB more resident memory in every LabHub process (measured
@@ -51,6 +52,70 @@ const cronExpression = z.string().refine(
   { message: 'must be a cron expression, e.g. "0 2 * * *" (02:00 every day)' },
 );
 
+/**
+ * `proxy.tls`: with `cert` and `key` set the public port speaks https only. The files are checked
+ * at start (readable, key matches cert, key not world-readable) by hub/tls/files.ts.
+ */
+const tlsSchema = z
+  .object({
+    /** PEM certificate (with its chain), e.g. `/etc/labhub/tls/server.crt` from `labhub tls init`. */
+    cert: z.string().default(''),
+    /** PEM private key of `cert` (mode 0600 or 0640; never world-readable). */
+    key: z.string().default(''),
+    /**
+     * The CA certificate that issued `cert`, offered on the login page at `/hub/ca.crt`; empty = no
+     * link. May be set without `cert` when nginx or Apache in front terminates TLS with it.
+     */
+    caCert: z.string().default(''),
+    /** A plain-http port that redirects to https (e.g. 80 when `port` is 443); 0 = none. */
+    httpRedirectPort: port.default(0),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if ((v.cert === '') !== (v.key === '')) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [v.cert === '' ? 'cert' : 'key'], message: 'cert and key must be set together' });
+    }
+    if (v.cert === '' && v.httpRedirectPort !== 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['httpRedirectPort'], message: 'needs https here (cert and key); behind nginx or Apache, redirect there' });
+    }
+  })
+  .default({});
+
+const absolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path');
+
+/** `spawner.docker`: one container per student (README "Docker spawner"). */
+const dockerSpawnerSchema = z
+  .object({
+    /** A local image (built by `labhub image build`); never pulled. */
+    image: z.string().regex(/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/, 'must be an image name such as labhub/singleuser:latest').default('labhub/singleuser:latest'),
+    /** `host`: the server listens on 127.0.0.1:<port> and reaches the hub on 127.0.0.1; else a Docker network (`bridge`, …). */
+    network: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).default('host'),
+    /** Extra bind mounts, read-only unless `readOnly: false` (e.g. shared course data). */
+    volumes: z
+      .array(z.object({ source: absolutePath, target: absolutePath, readOnly: z.boolean().default(true) }).strict())
+      .default([]),
+    /** Extra environment for containers, over `spawner.environment`. */
+    environment: z.record(z.string(), z.string()).default({}),
+    /** Remove a container when its server stops or dies (its output goes to the user's log first). */
+    removeOnStop: z.boolean().default(true),
+    /** Keep Docker's default capabilities and allow privilege gain (sudo in the image); servers still run as the student. */
+    allowRoot: z.boolean().default(false),
+    /** Most processes in one container (0 = Docker's default, unlimited). */
+    pidsLimit: z.number().int().min(0).default(512),
+    /** The Docker daemon's socket. */
+    socketPath: absolutePath.default('/var/run/docker.sock'),
+    /**
+     * Parent cgroup of the containers. `auto`: `/` with Docker's cgroupfs driver (else all containers
+     * share `/docker`, which weighs as one process against the rest of the machine), Docker's
+     * default with the systemd driver; `""`: Docker's default; or a path / systemd slice.
+     */
+    cgroupParent: z
+      .string()
+      .regex(/^(auto|\/[A-Za-z0-9_.\/-]*|[A-Za-z0-9_.-]+\.slice)?$/, 'must be auto, a cgroup path such as /, or a systemd slice such as labhub.slice')
+      .default('auto'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     /** Public address and port of the proxy (what students open). */
@@ -71,6 +136,13 @@ export const configSchema = z
         /** Control API of the proxy: loopback only, token-protected. */
         apiIp: ip.default('127.0.0.1'),
         apiPort: port.default(8001),
+        /** HTTPS on the public port (hub/tls; README "HTTPS"). */
+        tls: tlsSchema,
+        /**
+         * Addresses of front proxies (nginx, Apache) whose X-Forwarded-For/-Proto/-Host/-Port are
+         * believed; from anyone else those headers are replaced by what the proxy itself saw.
+         */
+        trustedProxies: z.array(z.string().refine((v) => isIP(v) !== 0, 'must be an IP address (exact, no ranges)')).default([]),
       })
       .strict()
       .default({}),
@@ -108,7 +180,8 @@ export const configSchema = z
       .default({}),
     spawner: z
       .object({
-        kind: z.enum(['local']).default('local'),
+        /** `local`: a process per student; `docker`: a container per student (`spawner.docker`). */
+        kind: z.enum(['local', 'docker']).default('local'),
         /** argv of the single-user server; no shell is involved. */
         cmd: z.array(z.string().min(1)).min(1).default(['jupyterhub-singleuser']),
         args: z.array(z.string()).default([]),
@@ -132,6 +205,24 @@ export const configSchema = z
         concurrency: z.number().int().min(0).default(0),
         /** Most servers running or starting at once (0 = no limit); beyond it a start is refused with a clear message. */
         activeServerLimit: z.number().int().min(0).default(0),
+        /** The Docker spawner (kind `docker`; hub/spawner/docker.ts). */
+        docker: dockerSpawnerSchema.default({}),
+        /**
+         * The pre-warmed launcher for local servers (hub/spawner/launcher.ts): forks servers from a
+         * process that has already imported jupyterhub-singleuser; cold start whenever it cannot.
+         */
+        launcher: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** The system Python that owns the single-user packages (its jupyterhub-singleuser's `#!`). */
+            python: z.string().regex(/^\//, 'must be an absolute path').default('/usr/bin/python3'),
+            /** Restart the launcher after this many forks. */
+            maxForks: z.number().int().min(1).default(500),
+            /** Restart the launcher when its own resident memory grows past this (MB). */
+            maxRssMb: z.number().int().min(50).default(400),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

@@ -26,6 +26,7 @@ export const errorCatalogue = {
     status: 507,
     message: "The LabHub server's disk is full, so nothing could be saved. Nothing was changed; ask the lab administrator to free space.",
   },
+  HUB_ERR_DISK_QUOTA: { status: 403, message: 'Your home folder is over its disk limit; free space before starting your server' },
   HUB_ERR_INVALID_SETTINGS: { status: 400, message: 'Invalid settings; nothing was changed' },
   HUB_ERR_ACCOUNT_PROTECTED: { status: 400, message: 'This account is protected: LabHub does not change root, system accounts or your own account' },
   HUB_ERR_ACCOUNT_COMMAND: { status: 500, message: 'A system command for managing accounts failed' },
@@ -36,6 +37,9 @@ export const errorCatalogue = {
     status: 409,
     message: 'Restoring in place overwrites files; review what will be overwritten and confirm again',
   },
+  HUB_ERR_TLS: { status: 500, message: 'The TLS certificate or key cannot be used' },
+  HUB_ERR_DOCKER_UNAVAILABLE: { status: 503, message: 'Docker is not running on the LabHub server' },
+  HUB_ERR_DOCKER_IMAGE_MISSING: { status: 503, message: 'The server image is missing; build it with: labhub image build' },
   HUB_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -13,8 +13,10 @@ import { usersRouter } from './api/users.js';
 import { accountsRouter } from './api/accounts.js';
 import { labhubRouter } from './api/labhub.js';
 import { backupsRouter } from './api/backups.js';
+import { quotaRouter } from './api/quota.js';
+import { QuotaService } from './quota/service.js';
+import { serverLimitsFor } from './quota/limits-for.js';
 import { createBackupService } from './backup/service.js';
-import { HomeUsage } from './admin/home-usage.js';
 import { PasswdIndex } from './admin/passwd-index.js';
 import { adminPagesRouter } from './pages/admin.js';
 import { RuntimeSettings } from './settings/runtime-settings.js';
@@ -37,7 +39,9 @@ import { HttpProxyClient, readProxyInfo } from './proxy/client.js';
 import { loadOrCreateProxyToken } from './proxy/secret.js';
 import type { ProxyClient } from './proxy/types.js';
 import { ServerManager } from './servers/manager.js';
+import { launcherFromConfig } from './spawner/launcher-config.js';
 import { LocalSpawner } from './spawner/local.js';
+import { startDockerSpawner } from './spawner/docker/from-config.js';
 import type { Spawner } from './spawner/types.js';
 import { Store } from './store/store.js';
 import { TokenStore } from './tokens/token-store.js';
@@ -87,8 +91,16 @@ export async function createHub(fileConfig: Readonly<Config>, deps: HubDeps = {}
   const lookup = deps.lookup ?? cachedLookup(lookupAccount, 5000);
   const login = new LoginService(store, authenticator, limiter, config.auth, log, lookup);
   const identity = new IdentityResolver(store, sessions, tokens);
+  const passwd = new PasswdIndex();
+  const quota = new QuotaService({ config, store, log: log.child({ component: 'quota' }), passwd });
+  // the Docker spawner checks the daemon and the image before the hub starts (hub/spawner/docker/from-config.ts)
+  const dockerSpawner =
+    !deps.spawner && config.spawner.kind === 'docker'
+      ? await startDockerSpawner(config, store.data.servers, log.child({ component: 'spawner' }), serverLimitsFor(() => quota.policy(), (name) => quota.groupsOf(name)))
+      : null;
   const spawner =
     deps.spawner ??
+    dockerSpawner ??
     new LocalSpawner({
       logDir: config.logDir,
       cmd: [...config.spawner.cmd],
@@ -97,6 +109,13 @@ export async function createHub(fileConfig: Readonly<Config>, deps: HubDeps = {}
       path: config.spawner.path,
       stopGraceSeconds: config.spawner.stopGraceSeconds,
       logger: log.child({ component: 'spawner' }),
+      // pre-warmed starts (resources/launcher/); cold start whenever it cannot take a spawn
+      launcher: launcherFromConfig(config, log.child({ component: 'launcher' })),
+      // memory/CPU limits in force at each start: config + saved overrides, Linux and hub groups
+      limitsFor: serverLimitsFor(
+        () => quota.policy(),
+        (name) => quota.groupsOf(name),
+      ),
     });
   const proxy = deps.proxy ?? new HttpProxyClient({ apiUrl: proxyApiUrl(config), token: loadOrCreateProxyToken(config.dataDir) });
 
@@ -118,21 +137,14 @@ export async function createHub(fileConfig: Readonly<Config>, deps: HubDeps = {}
     hubTarget,
     lookup,
     watchIntervalMs: deps.watchIntervalMs,
+    quota,
   });
   const culler = new IdleCuller({ config: config.culler, store, servers, proxy, log: log.child({ component: 'culler' }) });
-  const passwd = new PasswdIndex();
-  const usage = new HomeUsage({
-    log: log.child({ component: 'home-usage' }),
-    homes: async () => {
-      const all = await passwd.get();
-      const homes = new Map<string, string>();
-      for (const name of Object.keys(store.data.users)) {
-        const home = all.get(name)?.home;
-        if (home && home !== '/') homes.set(name, home);
-      }
-      return homes;
-    },
-  });
+  // the Users view's home-usage column shows the quota scanner's figures (one measurement for both)
+  const usage = {
+    get: (name: string) => store.data.quota.usage[name],
+    refresh: () => quota.scan(),
+  };
   const backup = createBackupService({ config, store, log, configFile: deps.configFile ?? null, passwd });
   settings.onChange((v) => {
     servers.setConcurrency(v.spawnConcurrency);
@@ -163,13 +175,14 @@ export async function createHub(fileConfig: Readonly<Config>, deps: HubDeps = {}
   app.use(groupsRouter({ store, identity, log }));
   app.use(labhubRouter({ config, store, identity, servers, proxy, settings, usage, passwd, log, startedAt, backup }));
   app.use(backupsRouter({ store, identity, backup, log }));
+  app.use(quotaRouter({ config, store, identity, quota, log }));
   app.use(accountsRouter({ config, store, identity, servers, tokens, sessions, passwd, log }));
   // any other /hub/api path is JupyterHub's JSON 404
   app.all('/hub/api/{*rest}', () => {
     throw new HubError('HUB_ERR_NOT_FOUND');
   });
   app.use(adminPagesRouter({ identity }));
-  app.use(pagesRouter({ config, store, identity, sessions, login, tokens, servers, log }));
+  app.use(pagesRouter({ config, store, identity, sessions, login, tokens, servers, log, quota }));
   app.use(() => {
     throw new HubError('HUB_ERR_NOT_FOUND');
   });
@@ -195,13 +208,13 @@ export async function createHub(fileConfig: Readonly<Config>, deps: HubDeps = {}
       await issueCliToken(store, tokens, config.dataDir, hubTarget(), config.auth.adminGroups[0]);
       servers.startWatching();
       culler.start();
-      usage.start();
+      await quota.start();
       backup.start();
       return bound;
     },
     async close() {
       await culler.close();
-      await usage.close();
+      await quota.close();
       await backup.close();
       await servers.close(config.spawner.stopOnShutdown);
       if (server) {

@@ -17,7 +17,9 @@ fi
 # g++/make/python3 build the native addons (authenticate-pam, node-pty); tar/gzip archive removed homes;
 # restic makes the home-directory backups
 packages=(jupyterhub python3-ipykernel python3-notebook libpam0g-dev util-linux procps passwd tar gzip g++ make python3 restic)
-[ "$want_tests" = 1 ] && packages+=(chromium)
+# mmdebstrap builds the Docker spawner's single-user image in the tests (docker.io: scripts/docker-up.sh)
+# openssl makes test certificates, nginx fronts the HTTPS test, libnss3-tools (certutil) lets Chromium trust the test CA
+[ "$want_tests" = 1 ] && packages+=(chromium mmdebstrap openssl nginx libnss3-tools)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
+# the Docker spawner's tests need a running dockerd (installed and started here when missing)
+bash scripts/docker-up.sh
 # leftovers of an interrupted earlier run: test users are all named lhtest*
 for u in $(getent passwd | cut -d: -f1 | grep '^lhtest' || true); do
   pkill -KILL -u "$u" 2>/dev/null || true

@@ -30,14 +30,18 @@ export function checkBuild() {
   }
 }
 
-/** @param extraEnv e.g. { NODE_OPTIONS: '--heapsnapshot-signal=SIGUSR2' } for an investigation */
-export async function startLabHub({ logLevel, extraEnv = {} } = {}) {
+/**
+ * @param extraEnv e.g. { NODE_OPTIONS: '--heapsnapshot-signal=SIGUSR2' } for an investigation
+ * @param spawner merged into the config's `spawner` section, e.g. { launcher: { enabled: false } }
+ */
+export async function startLabHub({ logLevel, extraEnv = {}, spawner } = {}) {
   checkBuild();
   const dir = mkdtempSync(join(tmpdir(), 'lhbench-labhub-'));
   const dataDir = join(dir, 'data');
   const [port, hubPort, apiPort] = await freePorts(3);
   const config = { ip: '127.0.0.1', port, dataDir, hub: { ip: '127.0.0.1', port: hubPort }, proxy: { apiIp: '127.0.0.1', apiPort } };
   if (logLevel) config.logLevel = logLevel;
+  if (spawner) config.spawner = spawner;
   const configFile = join(dir, 'labhub.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const outFile = join(dir, 'serve.out');

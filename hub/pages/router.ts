@@ -24,12 +24,15 @@ import {
 } from '../http/cookies.js';
 import type { Identity, IdentityResolver } from '../http/identity.js';
 import type { Logger } from '../log.js';
+import type { QuotaService } from '../quota/service.js';
 import type { ServerManager } from '../servers/manager.js';
 import type { Store } from '../store/store.js';
 import type { TokenStore } from '../tokens/token-store.js';
 import { CSS, HOME_JS, LOGO_SVG, SPAWN_PENDING_JS } from './assets.js';
 import { PAGE_CSP } from './layout.js';
+import { quotaBanner, quotaRefusedPage, quotaUsageLine } from './quota-banner.js';
 import { restorePagesRouter } from './restore.js';
+import { CA_DOWNLOAD_PATH, createCaDownload } from '../tls/ca-download.js';
 import { errorPage, homePage, loginPage, notRunningPage, spawnPendingPage } from './templates.js';
 
 export interface PagesOptions {
@@ -41,6 +44,8 @@ export interface PagesOptions {
   tokens: TokenStore;
   servers: ServerManager;
   log: Logger;
+  /** Disk quota banners and the spawn check (absent: none). */
+  quota?: QuotaService;
 }
 
 function html(res: Response, status: number, body: string): void {
@@ -57,6 +62,12 @@ export function pagesRouter(o: PagesOptions): Router {
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const secure = (req: Request) => (o.config.cookie.secure === 'auto' ? isHttps(req) : o.config.cookie.secure === 'always');
   const maxAge = o.config.cookie.maxAgeDays * 86400;
+  // the lab's CA certificate (https with a local CA): public, linked from the login page
+  const ca = createCaDownload(o.config.proxy.tls.caCert);
+  const caInfo = () => {
+    const info = ca.info();
+    return info ? { fingerprint: info.fingerprint } : undefined;
+  };
 
   /** A viewer may see `user`'s server pages: the owner, or an admin. */
   const mayAccess = (id: Identity, user: string) => id.user === user || id.admin;
@@ -68,6 +79,7 @@ export function pagesRouter(o: PagesOptions): Router {
   r.get('/hub/static/labhub.css', (_req, res) => void res.type('text/css').set('Cache-Control', 'max-age=300').send(CSS));
   r.get('/hub/static/spawn-pending.js', (_req, res) => void res.type('application/javascript').set('Cache-Control', 'max-age=300').send(SPAWN_PENDING_JS));
   r.get('/hub/static/home.js', (_req, res) => void res.type('application/javascript').set('Cache-Control', 'max-age=300').send(HOME_JS));
+  r.get(CA_DOWNLOAD_PATH, ca.handler);
   r.get(['/hub/logo', '/favicon.ico'], (_req, res) => void res.type('image/svg+xml').set('Cache-Control', 'max-age=3600').send(LOGO_SVG));
   // restoring files from backups (its own page and script)
   r.use(restorePagesRouter({ identity: o.identity, store: o.store }));
@@ -87,7 +99,7 @@ export function pagesRouter(o: PagesOptions): Router {
     if (o.identity.fromSession(req)) return res.redirect(302, next);
     const xsrf = randomBytes(18).toString('base64url');
     setCookie(res, LOGIN_XSRF_COOKIE, xsrf, { path: '/hub/', secure: secure(req), maxAgeSeconds: 3600 });
-    html(res, 200, loginPage({ next, xsrf }));
+    html(res, 200, loginPage({ next, xsrf, ca: caInfo() }));
   });
 
   r.post('/hub/login', form, async (req, res) => {
@@ -98,7 +110,7 @@ export function pagesRouter(o: PagesOptions): Router {
     const xsrf = randomBytes(18).toString('base64url');
     const again = (status: number, error: string) => {
       setCookie(res, LOGIN_XSRF_COOKIE, xsrf, { path: '/hub/', secure: secure(req), maxAgeSeconds: 3600 });
-      html(res, status, loginPage({ next, xsrf, error, username }));
+      html(res, status, loginPage({ next, xsrf, error, username, ca: caInfo() }));
     };
     // double-submit token plus same-origin: a login form cannot be posted from another site
     const expected = cookie(req, LOGIN_XSRF_COOKIE);
@@ -134,10 +146,16 @@ export function pagesRouter(o: PagesOptions): Router {
   r.post('/hub/logout', logout);
 
   // ---- home and spawning
-  r.get('/hub/home', (req, res) => {
+  const quotaOf = (user: string) => (o.quota ? o.quota.forUser(user).catch(() => null) : Promise.resolve(null));
+  r.get('/hub/home', async (req, res) => {
     const id = o.identity.fromSession(req);
     if (!id) return loginRedirect(req, res);
-    html(res, 200, homePage({ user: id.user, rec: o.servers.record(id.user), pending: o.servers.isPending(id.user), xsrf: id.session!.csrf, admin: id.admin }));
+    // a visit is when the student reads notices: find out whether the server died or a kernel ran out of memory
+    if (o.servers.isReady(id.user)) await o.servers.check(id.user).catch(() => undefined);
+    const rec = o.servers.record(id.user);
+    const q = await quotaOf(id.user);
+    const quota = quotaBanner(q, rec?.status === 'running') + quotaUsageLine(q);
+    html(res, 200, homePage({ user: id.user, rec, pending: o.servers.isPending(id.user), xsrf: id.session!.csrf, admin: id.admin, quota }));
   });
 
   const spawn = async (req: Request, res: Response) => {
@@ -150,7 +168,11 @@ export function pagesRouter(o: PagesOptions): Router {
     if (o.servers.isReady(user)) return res.redirect(302, toHubUser(next));
     if (!o.servers.isPending(user)) {
       try {
-        o.servers.spawn(user);
+        const cleanup = req.query.cleanup === '1';
+        const progress = await o.servers.spawnChecked(user, { cleanup });
+        if (progress.error instanceof HubError && progress.error.code === 'HUB_ERR_DISK_QUOTA') {
+          return html(res, 403, quotaRefusedPage({ user, viewer: id.user, message: progress.error.message }));
+        }
       } catch (err) {
         if (err instanceof HubError && err.code === 'HUB_ERR_BAD_REQUEST') {
           return html(res, 409, errorPage({ status: 409, message: err.message, user: id.user }));
@@ -164,7 +186,7 @@ export function pagesRouter(o: PagesOptions): Router {
   r.get(['/hub/spawn', '/hub/spawn/:user'], spawn);
   r.post(['/hub/spawn', '/hub/spawn/:user'], form, spawn);
 
-  r.get('/hub/spawn-pending/:user', (req, res) => {
+  r.get('/hub/spawn-pending/:user', async (req, res) => {
     const id = o.identity.fromSession(req);
     if (!id) return loginRedirect(req, res);
     const user = String(req.params.user);
@@ -175,7 +197,8 @@ export function pagesRouter(o: PagesOptions): Router {
     if (!o.servers.isPending(user) && rec?.status !== 'failed') {
       return html(res, 424, notRunningPage({ user, viewer: id.user, rec, next }));
     }
-    html(res, 200, spawnPendingPage({ user, viewer: id.user, next, progressUrl: `/hub/api/users/${user}/server/progress` }));
+    const quota = quotaBanner(await quotaOf(user), true);
+    html(res, 200, spawnPendingPage({ user, viewer: id.user, next, progressUrl: `/hub/api/users/${user}/server/progress`, quota }));
   });
 
   // ---- requests for a server that reached the hub (no route, or not running)
