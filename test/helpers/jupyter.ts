@@ -41,13 +41,26 @@ export async function startKernel(c: CookieClient, user: string): Promise<string
   return JSON.parse(res.body).id as string;
 }
 
-/** A kernel websocket that runs code and returns its stdout. */
+/** A kernel websocket that runs code and returns its stdout; `statuses` lists every execution_state seen. */
 export class KernelChannel {
-  private constructor(readonly ws: WebSocket) {}
+  readonly statuses: string[] = [];
 
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString());
+      if (m.msg_type === 'status') this.statuses.push(m.content.execution_state);
+    });
+  }
+
+  /** Through the hub's proxy with the client's cookies for the server. */
   static open(c: CookieClient, user: string, kernelId: string): Promise<KernelChannel> {
     const url = `${c.base.replace(/^http/, 'ws')}/user/${user}/api/kernels/${kernelId}/channels`;
-    const ws = new WebSocket(url, { headers: { cookie: c.cookieHeader(`/user/${user}/api/kernels/`), origin: c.base } });
+    return KernelChannel.connect(url, { cookie: c.cookieHeader(`/user/${user}/api/kernels/`), origin: c.base });
+  }
+
+  /** Any channels URL with the given headers (e.g. `authorization: token …` straight to a server). */
+  static connect(url: string, headers: Record<string, string>): Promise<KernelChannel> {
+    const ws = new WebSocket(url, { headers });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new KernelChannel(ws)));
       ws.once('error', reject);

@@ -32,6 +32,7 @@ import { ensureDockerAndImage, IMAGE_BUILD_TIMEOUT_MS, inspectContainer, removeU
 import { singleUserHubEnv, startFakeHubApi, type FakeHubApi } from '../helpers/fake-hub-api.js';
 import { createTestUser, removeAllTestUsers, removeGroup, type TestUser } from '../helpers/linux-users.js';
 import { LabhubProcess, LABHUB_MAIN } from '../helpers/labhub-process.js';
+import { KernelChannel } from '../helpers/jupyter.js';
 
 const MB = 1024 * 1024;
 const GROUP = 'lhtestdkclass';
@@ -120,44 +121,9 @@ async function openKernel(target: string, user: string): Promise<{ run: (code: s
   const res = await api(target, user, 'kernels', { method: 'POST', body: JSON.stringify({ name: 'python3' }) });
   expect(res.status).toBe(201);
   const id = ((await res.json()) as { id: string }).id;
-  const ws = new WebSocket(`${target.replace(/^http/, 'ws')}/user/${user}/api/kernels/${id}/channels`, { headers: { authorization: `token ${tokens.get(user)}` } });
-  sockets.push(ws);
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  const statuses: string[] = [];
-  ws.on('message', (data) => {
-    const m = JSON.parse(data.toString());
-    if (m.msg_type === 'status') statuses.push(m.content.execution_state);
-  });
-  const run = (code: string, timeoutMs = 30_000) =>
-    new Promise<string>((resolve, reject) => {
-      const msgId = randomUUID();
-      let out = '';
-      const timer = setTimeout(() => {
-        ws.off('message', onMessage);
-        reject(new Error(`no reply within ${timeoutMs} ms (got "${out}")`));
-      }, timeoutMs);
-      const onMessage = (data: WebSocket.RawData) => {
-        const m = JSON.parse(data.toString());
-        if (m.parent_header?.msg_id !== msgId) return;
-        if (m.msg_type === 'stream') out += m.content.text;
-        if (m.msg_type === 'error') out += `ERROR ${m.content.ename}: ${m.content.evalue}`;
-        if (m.msg_type === 'status' && m.content.execution_state === 'idle') {
-          clearTimeout(timer);
-          ws.off('message', onMessage);
-          resolve(out);
-        }
-      };
-      ws.on('message', onMessage);
-      ws.send(JSON.stringify({
-        header: { msg_id: msgId, username: user, session: randomUUID(), msg_type: 'execute_request', version: '5.3', date: new Date().toISOString() },
-        parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
-        content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
-      }));
-    });
-  return { run, statuses };
+  const ch = await KernelChannel.connect(`${target.replace(/^http/, 'ws')}/user/${user}/api/kernels/${id}/channels`, { authorization: `token ${tokens.get(user)}` });
+  sockets.push(ch.ws);
+  return { run: (code: string, timeoutMs?: number) => ch.execute(code, timeoutMs), statuses: ch.statuses };
 }
 
 /** A unix socket that forwards to the real Docker socket until it is closed ("Docker stopped"). */
