@@ -33,6 +33,7 @@ import { singleUserHubEnv, startFakeHubApi, type FakeHubApi } from '../helpers/f
 import { createTestUser, removeAllTestUsers, removeGroup, type TestUser } from '../helpers/linux-users.js';
 import { LabhubProcess, LABHUB_MAIN } from '../helpers/labhub-process.js';
 import { KernelChannel } from '../helpers/jupyter.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MB = 1024 * 1024;
 const GROUP = 'lhtestdkclass';
@@ -51,17 +52,6 @@ const accounts = new Map<string, Account>();
 const limits = new Map<string, ServerLimits>();
 const sockets: WebSocket[] = [];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 function spawnerFor(o: Partial<ConstructorParameters<typeof DockerSpawner>[0]> = {}): DockerSpawner {
   return new DockerSpawner({

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieClient } from '../helpers/browserless-client.js';
 import { LabhubProcess } from '../helpers/labhub-process.js';
 import { createTestUser, removeAllTestUsers, type TestUser } from '../helpers/linux-users.js';
+import { waitFor as waitForAny } from '../helpers/wait.js';
 
 const STUDENTS = 20;
 
@@ -28,15 +29,8 @@ function hubLog(msg: string): Array<Record<string, any>> {
     .filter((l) => l.msg === msg);
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${lab.output()}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 100) =>
+  waitForAny(what, fn, timeoutMs, everyMs, () => lab.output());
 
 /** Reads a spawn's progress stream to its end. */
 async function progressOf(c: CookieClient, user: string): Promise<Array<{ progress: number; message: string; ready?: boolean; failed?: boolean }>> {

@@ -21,6 +21,7 @@ import { readProcStat } from '../../hub/spawner/proc.js';
 import type { ProgressEvent } from '../../hub/spawner/types.js';
 import { singleUserHubEnv, startFakeHubApi, type FakeHubApi } from '../helpers/fake-hub-api.js';
 import { createTestUser, removeAllTestUsers, removeGroup, type TestUser } from '../helpers/linux-users.js';
+import { waitFor } from '../helpers/wait.js';
 
 const GROUP = 'lhtestlwgrp';
 const CANARY = 'LABHUB_SECRET_CANARY';
@@ -87,16 +88,6 @@ async function startServer(spawner: LocalSpawner, env = singleUserHubEnv(account
   if (!state) throw new Error('start returned no usable state');
   started.push(state);
   return { server, state, events, messages: events.map((e) => e.message).join(' | ') };
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 async function waitAnswering(target: string): Promise<number> {

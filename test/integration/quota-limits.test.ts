@@ -28,6 +28,7 @@ import { TokenStore } from '../../hub/tokens/token-store.js';
 import { singleUserHubEnv, startFakeHubApi, type FakeHubApi } from '../helpers/fake-hub-api.js';
 import { createTestUser, removeAllTestUsers, removeGroup } from '../helpers/linux-users.js';
 import { KernelChannel } from '../helpers/jupyter.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MB = 1024 * 1024;
 const TEACHERS = 'lhtestteachers';
@@ -52,16 +53,6 @@ const servers: Array<{ user: string; state: Record<string, unknown> }> = [];
 const sockets: WebSocket[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 function spawnerFor(cmd: string[] = ['jupyterhub-singleuser'], args: string[] = []): LocalSpawner {
   return new LocalSpawner({

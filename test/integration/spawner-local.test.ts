@@ -16,6 +16,7 @@ import { descendants, readProcStat } from '../../hub/spawner/proc.js';
 import type { ProgressEvent } from '../../hub/spawner/types.js';
 import { singleUserHubEnv, startFakeHubApi, type FakeHubApi } from '../helpers/fake-hub-api.js';
 import { createTestUser, removeAllTestUsers, removeGroup, type TestUser } from '../helpers/linux-users.js';
+import { waitFor } from '../helpers/wait.js';
 
 const GROUP = 'lhtestgrp';
 const CANARY = 'LABHUB_SECRET_CANARY';
@@ -49,16 +50,6 @@ async function startServer(spawner: LocalSpawner, who: Account = account, env = 
   if (!state) throw new Error('start returned no usable state');
   started.push(state);
   return { server, state, events, t0, env };
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Status of a GET, or undefined while nothing answers. */
