@@ -108,3 +108,12 @@ export class KernelChannel {
     this.ws.close();
   }
 }
+
+/** A request straight to a single-user server's REST API (not through the proxy) with its API token. */
+export function serverApi(target: string, user: string, token: string, path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${target}/user/${user}/api/${path}`, {
+    ...init,
+    headers: { authorization: `token ${token}`, 'content-type': 'application/json', connection: 'close' },
+    signal: AbortSignal.timeout(10_000),
+  });
+}

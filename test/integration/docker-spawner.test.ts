@@ -25,14 +25,14 @@ import type { ServerLimits } from '../../hub/quota/cgroup-values.js';
 import { ServerManager } from '../../hub/servers/manager.js';
 import { DockerSpawner, parseDockerState } from '../../hub/spawner/docker.js';
 import { prepareDockerSpawner } from '../../hub/spawner/docker/from-config.js';
-import type { ServerRecord } from '../../hub/store/state.js';
 import { Store } from '../../hub/store/store.js';
 import { TokenStore } from '../../hub/tokens/token-store.js';
 import { ensureDockerAndImage, IMAGE_BUILD_TIMEOUT_MS, inspectContainer, removeUserContainers, TEST_IMAGE, docker } from '../helpers/docker.js';
 import { singleUserHubEnv, startFakeHubApi, type FakeHubApi } from '../helpers/fake-hub-api.js';
 import { createTestUser, removeAllTestUsers, removeGroup, type TestUser } from '../helpers/linux-users.js';
 import { LabhubProcess, LABHUB_MAIN } from '../helpers/labhub-process.js';
-import { KernelChannel } from '../helpers/jupyter.js';
+import { KernelChannel, serverApi } from '../helpers/jupyter.js';
+import { runningRecord } from '../helpers/server-record.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MB = 1024 * 1024;
@@ -86,21 +86,11 @@ async function startFor(user: string, using = spawner): Promise<{ target: string
     onProgress: (e) => events.push(e.message),
   });
   expect(events).toEqual([`Checking the server image ${TEST_IMAGE}`, 'Creating your container', 'Starting your container', `Container labhub-${user} started; waiting for your server to answer`]);
-  const rec: ServerRecord = {
-    user, name: '', status: 'running', spawner: 'docker', state: started.state, target: started.target,
-    started: new Date().toISOString(), lastActivity: null, stoppedAt: null, stopReason: null, tokenId: null,
-  };
-  store.data.servers[user] = rec;
+  store.data.servers[user] = runningRecord(user, 'docker', started);
   return started;
 }
 
-async function api(target: string, user: string, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${target}/user/${user}/api/${path}`, {
-    ...init,
-    headers: { authorization: `token ${tokens.get(user)}`, 'content-type': 'application/json', connection: 'close' },
-    signal: AbortSignal.timeout(10_000),
-  });
-}
+const api = (target: string, user: string, path: string, init: RequestInit = {}) => serverApi(target, user, tokens.get(user)!, path, init);
 
 async function waitAnswering(target: string, user: string): Promise<void> {
   await waitFor('the server to answer', () => api(target, user, 'status').then((r) => r.status === 200, () => false), START_TIMEOUT_MS, 100);

@@ -22,12 +22,12 @@ import type { QuotaPolicyInput } from '../../hub/quota/policy.js';
 import { ServerManager } from '../../hub/servers/manager.js';
 import { LocalSpawner, parseLocalState } from '../../hub/spawner/local.js';
 import { signalProcess } from '../../hub/spawner/proc.js';
-import type { ServerRecord } from '../../hub/store/state.js';
 import { Store } from '../../hub/store/store.js';
 import { TokenStore } from '../../hub/tokens/token-store.js';
 import { singleUserHubEnv, startFakeHubApi, type FakeHubApi } from '../helpers/fake-hub-api.js';
 import { createTestUser, removeAllTestUsers, removeGroup } from '../helpers/linux-users.js';
-import { KernelChannel } from '../helpers/jupyter.js';
+import { KernelChannel, serverApi } from '../helpers/jupyter.js';
+import { runningRecord } from '../helpers/server-record.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MB = 1024 * 1024;
@@ -72,21 +72,11 @@ async function startFor(user: string, using = spawner): Promise<{ target: string
   const account = accounts.get(user)!;
   const started = await using.start({ account, env: singleUserHubEnv(user, hub.apiUrl, tokens.get(user)), prefix: `/user/${user}/`, onProgress: () => undefined });
   servers.push({ user, state: started.state });
-  const rec: ServerRecord = {
-    user, name: '', status: 'running', spawner: 'local', state: started.state, target: started.target,
-    started: new Date().toISOString(), lastActivity: null, stoppedAt: null, stopReason: null, tokenId: null,
-  };
-  store.data.servers[user] = rec;
+  store.data.servers[user] = runningRecord(user, 'local', started);
   return started;
 }
 
-async function api(target: string, user: string, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${target}/user/${user}/api/${path}`, {
-    ...init,
-    headers: { authorization: `token ${tokens.get(user)}`, 'content-type': 'application/json', connection: 'close' },
-    signal: AbortSignal.timeout(10_000),
-  });
-}
+const api = (target: string, user: string, path: string, init: RequestInit = {}) => serverApi(target, user, tokens.get(user)!, path, init);
 
 async function waitAnswering(target: string, user: string): Promise<void> {
   await waitFor('the server to answer', () => api(target, user, 'status').then((r) => r.status === 200, () => false), START_TIMEOUT_MS, 100);
